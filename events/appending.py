@@ -1,0 +1,88 @@
+"""Appending an event: validation, checks against the stream, then one atomic store write.
+
+The API, the CLI loader and the seed all append through `append_event`, so every
+path applies the same rules.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+
+from events.errors import InvalidEvent, UnknownAuthority
+from events.projections.status import projection_of, state_of
+from events.projections.views import META_KINDS, apply_correction, resolve
+from events.registry import Registry
+from events.schemas import CURRENT_VERSION, validate_new_event, validate_payload
+from events.store import AppendResult, EventStore, NewEvent
+
+
+def request_hash(body: object) -> str:
+    """A stable hash of a request body, so a retry can be told from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
+                 idempotency_key: str | None = None, recorded_by: str,
+                 today: Callable[[], date] = date.today) -> AppendResult:
+    """Validate `body` (an append request as sent) and append it to the authority's stream."""
+    if registry.get(authority) is None:
+        raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
+    event = validate_new_event(body)
+    expected = event.pop("expected_version", None)
+    if event["kind"] in META_KINDS or event["kind"] in ("concern_update", "committee_response"):
+        _check_references(store, authority, event)
+    return store.append(
+        authority,
+        NewEvent(**event),
+        expected_version=expected,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash(body),
+        recorded_by=recorded_by,
+        project=lambda events: projection_of(authority, events, today()),
+    )
+
+
+def _check_references(store: EventStore, authority: str, event: dict) -> None:
+    """Events that point at other events must point at real ones in the same stream."""
+    payload, errors = event["payload"], []
+    if event["kind"] in META_KINDS:
+        errors = _check_target(store, authority, event)
+    elif event["kind"] == "committee_response":
+        for index, ref in enumerate(payload["responds_to"]):
+            target = store.get_event(ref)
+            if target is None or target.authority != authority:
+                errors.append({"field": f"payload.responds_to.{index}", "reason": f"no event {ref} in {authority}'s stream"})
+    else:
+        state = state_of(store.read_stream(authority), date.max)
+        if payload["concern_id"] not in state.concerns:
+            errors.append({"field": "payload.concern_id", "reason": f"{authority} has no concern {payload['concern_id']!r}"})
+    if errors:
+        raise InvalidEvent("The event refers to events or concerns that do not exist.", errors)
+
+
+def _check_target(store: EventStore, authority: str, event: dict) -> list[dict]:
+    target_id = event["payload"]["target_event_id"]
+    target = store.get_event(target_id)
+    field = "payload.target_event_id"
+    if target is None or target.authority != authority:
+        return [{"field": field, "reason": f"no event {target_id} in {authority}'s stream"}]
+    if target.kind in META_KINDS:
+        return [{"field": field, "reason": "corrections and retractions cannot themselves be corrected or retracted"}]
+    view = next(v for v in resolve(store.read_stream(authority)) if v.event_id == target_id)
+    if view.retraction:
+        return [{"field": field, "reason": "that event has been retracted"}]
+    if event["kind"] == "correction":
+        return _check_corrected(view, event["payload"]["changes"])
+    return []
+
+
+def _check_corrected(view, changes: dict) -> list[dict]:
+    """The corrected event must itself be a valid event of its kind."""
+    try:
+        corrected = apply_correction(view, changes, {"event_id": "", "recorded_at": "", "reason": ""})
+    except ValueError as exc:
+        return [{"field": "payload.changes.effective_on", "reason": str(exc)}]
+    errors = validate_payload(view.kind, CURRENT_VERSION[view.kind], corrected.payload)
+    return [dict(e, field=e["field"].replace("payload", "payload.changes.payload", 1)) for e in errors]

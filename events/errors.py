@@ -1,0 +1,52 @@
+"""Domain errors. Each carries what an API needs to explain it; none knows HTTP."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of errors the service reports to clients."""
+
+    title = "Request refused"
+
+    def __init__(self, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class InvalidEvent(DomainError):
+    """The event failed validation; `errors` names each bad field and why."""
+
+    title = "The event is not valid"
+
+
+class UnknownAuthority(DomainError):
+    """No authority with that slug in the registry."""
+
+    title = "Unknown authority"
+
+
+class UnknownEvent(DomainError):
+    """No event with that id."""
+
+    title = "Unknown event"
+
+
+class VersionConflict(DomainError):
+    """Another append reached the stream first (optimistic concurrency)."""
+
+    title = "Stream version conflict"
+
+    def __init__(self, stream: str, expected: int, actual: int):
+        super().__init__(
+            f"Expected {stream} to be at version {expected} but it is at version {actual}; "
+            "read the stream again and retry with the current version.",
+            [{"field": "expected_version", "reason": f"stream is at version {actual}"}],
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(DomainError):
+    """The idempotency key (or event_id) was used before with a different request."""
+
+    title = "Idempotency key reused with a different request"

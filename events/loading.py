@@ -1,0 +1,64 @@
+"""Loading events from NDJSON: the bundled Manchester history and `timeline load FILE`.
+
+Each line is an append request plus its `authority`; fields only the server may
+set (version, position, recorded_at, recorded_by) are ignored, so a load can
+never forge transaction time. Loading is idempotent through `event_id`.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.resources import files
+
+from events.appending import append_event
+from events.errors import DomainError
+from events.registry import Registry
+from events.store import EventStore
+
+SERVER_FIELDS = ("version", "position", "recorded_at", "recorded_by", "corrections", "as_recorded", "retracted")
+BUNDLED = ("manchester.ndjson",)
+
+
+@dataclass
+class LoadReport:
+    """What a load did, line by line."""
+
+    appended: int = 0
+    already_present: int = 0
+    refused: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no line was refused."""
+        return not self.refused
+
+
+def bundled_lines() -> Iterator[str]:
+    """The lines of every bundled history file shipped inside the package."""
+    for name in BUNDLED:
+        yield from files("events").joinpath("data", name).read_text(encoding="utf-8").splitlines()
+
+
+def load_lines(store: EventStore, registry: Registry, lines: Iterable[str], recorded_by: str) -> LoadReport:
+    """Append each NDJSON line's event; report what was appended, already there or refused."""
+    report = LoadReport()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            body = json.loads(line)
+            if not isinstance(body, dict):
+                raise ValueError("a line must be a JSON object")
+            authority = body.pop("authority", None)
+            for name in SERVER_FIELDS:
+                body.pop(name, None)
+            result = append_event(store, registry, str(authority), body, recorded_by=recorded_by)
+        except (ValueError, DomainError) as exc:
+            report.refused.append({"line": number, "detail": str(exc), "errors": getattr(exc, "errors", [])})
+            continue
+        if result.replayed:
+            report.already_present += 1
+        else:
+            report.appended += 1
+    return report

@@ -1,0 +1,150 @@
+"""Documents the API serves: status, concerns and judgement history of one authority.
+
+Each takes the stream's stored events and answers for a valid date (`as_of`)
+and a transaction time (`known_at`): pure functions, no storage.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from events import schedule
+from events.frameworks import FRAMEWORKS
+from events.projections.fold import Fold, fold, is_inadequate, is_overdue, overall_of
+from events.projections.views import View, resolve
+from events.schemas import REGIME_MEASURES as REGIME_IN_FORCE
+from events.store import Projection, StoredEvent
+
+CONCERN_STATES = ("open", "overdue", "closed", "all")
+
+
+def state_of(events: list[StoredEvent], as_of: date, known_at: str | None = None) -> Fold:
+    """Fold one stream as known at `known_at` up to `as_of`."""
+    return fold(resolve(events, known_at), as_of)
+
+
+def status_document(authority: str, state: Fold, known_at: str | None = None) -> dict:
+    """The status of DESIGN §5 on `state.as_of`."""
+    concerns = list(state.concerns.values())
+    return {
+        "authority": authority,
+        "as_of": state.as_of.isoformat(),
+        "known_at": known_at,
+        "overall": overall_of(state.inspection) if state.inspection else None,
+        "judgements": _judgements_in_force(state.inspection),
+        "inspection": _inspection_summary(state.inspection),
+        "regime": _regime(state),
+        "open_concerns": sum(c["state"] == "open" for c in concerns),
+        "overdue_concerns": sum(is_overdue(c, state.as_of) for c in concerns),
+        "last_event": _event_summary(state.included[-1]) if state.included else None,
+        "next_expected": _next_expected(state),
+        "imprecise_dates": _imprecise(state),
+        "events_considered": len(state.included),
+    }
+
+
+def _judgements_in_force(view: View | None) -> list[dict]:
+    if view is None:
+        return []
+    framework = FRAMEWORKS[view.payload["framework"]]
+    return [{"area": j["area"], "normalised_area": framework.areas.get(j["area"]), "label": j["label"],
+             "grade": j["grade"]} for j in view.payload["judgements"]]
+
+
+def _inspection_summary(view: View | None) -> dict | None:
+    if view is None:
+        return None
+    framework = FRAMEWORKS[view.payload["framework"]]
+    return {"event_id": view.event_id, "framework": framework.key, "framework_title": framework.title,
+            "type": view.payload.get("type"), "effective_on": view.effective.iso,
+            "date_precision": view.effective.precision, "occurred": view.occurred,
+            "lead_inspector": view.payload.get("lead_inspector"), "lscb": view.payload.get("lscb"),
+            "source": view.source}
+
+
+def _regime(state: Fold) -> dict:
+    interventions = [i for i in state.interventions.values() if i["measure"] in REGIME_IN_FORCE]
+    names = (["monitoring"] if state.monitoring else []) + (["intervention"] if interventions else [])
+    return {
+        "summary": " and ".join(names) or "none",
+        "monitoring": state.monitoring and {**state.monitoring, "last_visit": state.last_monitoring_visit},
+        "interventions": interventions,
+        "other_support": [i for i in state.interventions.values() if i["measure"] not in REGIME_IN_FORCE],
+    }
+
+
+def _event_summary(view: View) -> dict:
+    return {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso,
+            "date_precision": view.effective.precision, "title": view.source.get("title")}
+
+
+def _next_expected(state: Fold) -> list[dict]:
+    expected = []
+    if state.monitoring:
+        expected.append(schedule.next_monitoring_visit(state.monitoring, state.last_monitoring_visit, state.as_of))
+    if state.inspection:
+        expected.append(schedule.next_inspection(
+            {"effective_on": state.inspection.effective.iso, "event_id": state.inspection.event_id},
+            is_inadequate(state.inspection), state.as_of))
+    return sorted(expected, key=lambda e: e["window"]["latest"])
+
+
+def _imprecise(state: Fold) -> list[dict]:
+    """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
+    return [
+        {"event_id": v.event_id, "kind": v.kind, "effective_on": v.effective.iso,
+         "date_precision": v.effective.precision,
+         "note": f"as_of falls within this {v.effective.precision}; the event is counted from its first day"}
+        for v in state.included
+        if v.effective.imprecise and v.effective.contains(state.as_of) and v.effective.first != state.as_of
+    ]
+
+
+def concern_list(state: Fold, which: str = "all") -> list[dict]:
+    """Concerns on `state.as_of`, filtered to open, overdue, closed or all; each with its state that day."""
+    out = []
+    for concern in state.concerns.values():
+        overdue = is_overdue(concern, state.as_of)
+        row = dict(concern, overdue=overdue)
+        if which == "all" or (which == "open" and concern["state"] == "open") or (which == "overdue" and overdue) \
+                or (which == "closed" and concern["state"] != "open"):
+            out.append(row)
+    return out
+
+
+def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
+    """Every judgement up to `state.as_of`, optionally one area (raw or normalised)."""
+    return [j for j in state.judgements if area is None or area in (j["area"], j["normalised_area"])]
+
+
+def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
+    """What is stored for an authority: everything known, up to its last effective date or today."""
+    views = resolve(events)
+    last = max((v.effective.first for v in views if v.active), default=today)
+    state = fold(views, max(today, last))
+    doc = status_document(authority, state)
+    overall = doc["overall"] or {}
+    return Projection(
+        status={
+            "stream_version": max((e.version for e in events), default=0),
+            "last_position": max((e.position for e in events), default=0),
+            "last_effective_on": state.as_of.isoformat(),
+            "overall_grade": overall.get("grade"),
+            "overall_label": overall.get("label"),
+            "framework": overall.get("framework"),
+            "inspection_effective_on": overall.get("effective_on"),
+            "regime": doc["regime"]["summary"],
+            "status": doc,
+        },
+        concerns=[_concern_row(c) for c in state.concerns.values()],
+        judgements=[{k: j[k] for k in ("event_id", "effective_on", "framework", "area", "normalised_area", "label", "grade")}
+                    for j in state.judgements],
+    )
+
+
+def _concern_row(concern: dict) -> dict:
+    return {"concern_id": concern["concern_id"], "event_id": concern["source"]["event_id"],
+            "kind": concern["source"]["kind"], "text": concern["text"], "section": concern["section"],
+            "timescale": concern["timescale"], "opened_on": concern["opened_on"], "due_on": concern["due_on"],
+            "state": concern["state"], "closed_on": concern["closed_on"],
+            "closed_by_event_id": (concern["closed_by"] or {}).get("event_id")}
+

@@ -1,0 +1,249 @@
+"""The SQLite backend of `EventStore`: the only module that writes SQL for the store.
+
+One connection per thread (gunicorn threads each get their own), WAL journal,
+`synchronous=FULL` so an acknowledged append survives power loss, and a busy
+timeout so concurrent writers queue instead of failing.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from events.dates import format_timestamp, utc_now
+from events.errors import IdempotencyMismatch, VersionConflict
+from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
+
+_EVENT_COLUMNS = (
+    "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
+    "occurred_start, occurred_end, recorded_at, recorded_by, payload, source"
+)
+_TOKEN_COLUMNS = "name, created_at, revoked_at, authorities"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database with the pragmas every connection needs."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+def _row_to_event(row: tuple) -> StoredEvent:
+    (event_id, authority, version, position, kind, schema_version, effective_on, precision,
+     start, end, recorded_at, recorded_by, payload, source) = row
+    return StoredEvent(
+        event_id=event_id, authority=authority, version=version, position=position, kind=kind,
+        schema_version=schema_version, effective_on=effective_on, date_precision=precision,
+        occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
+        payload=json.loads(payload), source=json.loads(source),
+    )
+
+
+def _row_to_token(row: tuple) -> Token:
+    name, created_at, revoked_at, authorities = row
+    return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities else None)
+
+
+class SQLiteStore:
+    """`EventStore` on one SQLite file."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] = utc_now):
+        self.path = str(path)
+        self.clock = clock
+        self._local = threading.local()
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path)
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
+
+    # -- events ---------------------------------------------------------
+
+    def append(self, authority: str, event: NewEvent, *, expected_version: int | None, idempotency_key: str | None,
+               request_hash: str, recorded_by: str, project: Projector) -> AppendResult:
+        """Append one event and its stream's projection in one transaction."""
+        db = self.db
+        with db.atomic():
+            # A write first, so this transaction holds the write lock before it reads
+            # anything: a concurrent writer waits here rather than failing later.
+            db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                       "ON CONFLICT (authority) DO NOTHING", (authority,))
+            replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
+            if replay is not None:
+                return AppendResult(replay, replayed=True)
+            current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
+            if expected_version is not None and expected_version != current:
+                raise VersionConflict(authority, expected_version, current)
+            stored = self._insert(authority, current + 1, event, recorded_by, request_hash)
+            if idempotency_key:
+                db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
+                           "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
+                                                       stored.recorded_at))
+            db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
+                       (stored.version, stored.position, authority))
+            self._write_projection(authority, project(self.read_stream(authority)))
+        return AppendResult(stored, replayed=False)
+
+    def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
+        """The original event if this request was already appended; mismatch if the key was reused."""
+        if key:
+            rows = self._query("SELECT request_hash, event_id, authority FROM idempotency_keys WHERE key = ?", (key,))
+            if rows:
+                if (rows[0][0], rows[0][2]) != (request_hash, authority):
+                    raise IdempotencyMismatch(
+                        "This Idempotency-Key was already used for a different request; use a new key for a new event.",
+                        [{"field": "Idempotency-Key", "reason": "already used with a different request body"}])
+                return self.get_event(rows[0][1])
+        rows = self._query("SELECT request_hash, authority FROM events WHERE event_id = ?", (event_id,))
+        if rows:
+            if (rows[0][0], rows[0][1]) != (request_hash, authority):
+                raise IdempotencyMismatch(
+                    "An event with this event_id already exists with different content; events are never edited.",
+                    [{"field": "event_id", "reason": "already used by a different event"}])
+            return self.get_event(event_id)
+        return None
+
+    def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str) -> StoredEvent:
+        # Transaction time never runs backwards, even if the wall clock does.
+        last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
+        cursor = self.db.execute(
+            "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
+            "occurred_start, occurred_end, recorded_at, recorded_by, payload, source, request_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.event_id, authority, version, event.kind, event.schema_version, event.effective_on,
+             event.date_precision, event.occurred["start"], event.occurred["end"], recorded_at, recorded_by,
+             json.dumps(event.payload, sort_keys=True), json.dumps(event.source, sort_keys=True), request_hash),
+        )
+        return StoredEvent(
+            event_id=event.event_id, authority=authority, version=version, position=cursor.lastrowid,
+            kind=event.kind, schema_version=event.schema_version, effective_on=event.effective_on,
+            date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
+            recorded_by=recorded_by, payload=event.payload, source=event.source,
+        )
+
+    def read_stream(self, authority: str) -> list[StoredEvent]:
+        """All of one authority's events in version order."""
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE authority = ? ORDER BY version", (authority,))
+        return [_row_to_event(r) for r in rows]
+
+    def stream_version(self, authority: str) -> int:
+        """The authority's current version (0 for an empty stream)."""
+        rows = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))
+        return rows[0][0] if rows else 0
+
+    def get_event(self, event_id: str) -> StoredEvent | None:
+        """One event by id."""
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id,))
+        return _row_to_event(rows[0]) if rows else None
+
+    def read_all(self, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events in position order after a position."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position"
+        params: list = [after]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_row_to_event(r) for r in self._query(sql, params)]
+
+    def iter_all(self, batch: int = 5000) -> Iterator[StoredEvent]:
+        """Every event in position order, a batch at a time."""
+        after = 0
+        while chunk := self.read_all(after, batch):
+            yield from chunk
+            after = chunk[-1].position
+
+    def authorities_with_events(self) -> list[str]:
+        """Slugs of every stream that has events."""
+        return [r[0] for r in self._query("SELECT authority FROM streams WHERE version > 0 ORDER BY authority")]
+
+    def last_position(self) -> int:
+        """The highest position stored (0 when empty)."""
+        return self._query("SELECT coalesce(max(position), 0) FROM events")[0][0]
+
+    # -- projections ----------------------------------------------------
+
+    def save_projection(self, authority: str, projection: Projection) -> None:
+        """Replace one authority's stored projection."""
+        with self.db.atomic():
+            self._write_projection(authority, projection)
+
+    def _write_projection(self, authority: str, projection: Projection) -> None:
+        db = self.db
+        for table in ("authority_status", "concerns", "judgements"):
+            db.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
+        row = dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))
+        db["authority_status"].insert(row)
+        if projection.concerns:
+            db["concerns"].insert_all([dict(c, authority=authority) for c in projection.concerns])
+        if projection.judgements:
+            db["judgements"].insert_all([dict(j, authority=authority) for j in projection.judgements])
+
+    def read_projection(self, authority: str) -> dict | None:
+        """One authority's stored status row, or None."""
+        rows = list(self.db.query("SELECT * FROM authority_status WHERE authority = ?", [authority]))
+        return self._decode_status(rows[0]) if rows else None
+
+    def read_projections(self) -> list[dict]:
+        """Every stored status row."""
+        return [self._decode_status(r) for r in self.db.query("SELECT * FROM authority_status ORDER BY authority")]
+
+    @staticmethod
+    def _decode_status(row: dict) -> dict:
+        return dict(row, status=json.loads(row["status"]))
+
+    def count_overdue(self, authority: str, as_of: str) -> int:
+        """Stored concerns open with a due date before as_of."""
+        return self._query("SELECT count(*) FROM concerns WHERE authority = ? AND state = 'open' AND due_on < ?",
+                           (authority, as_of))[0][0]
+
+    # -- tokens ---------------------------------------------------------
+
+    def create_token(self, name: str, token_hash: str, authorities: list[str] | None = None) -> None:
+        """Record a token by its hash; ValueError if the name is taken."""
+        try:
+            with self.db.atomic():
+                self.db.execute("INSERT INTO tokens (name, token_hash, authorities, created_at) VALUES (?, ?, ?, ?)",
+                                (name, token_hash, json.dumps(authorities) if authorities else None,
+                                 format_timestamp(self.clock())))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"a token named {name!r} already exists") from None
+
+    def find_token(self, token_hash: str) -> Token | None:
+        """The unrevoked token with this hash."""
+        rows = self._query(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                           (token_hash,))
+        return _row_to_token(rows[0]) if rows else None
+
+    def list_tokens(self) -> list[Token]:
+        """Every token, revoked ones included."""
+        return [_row_to_token(r) for r in self._query(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY name")]
+
+    def revoke_token(self, name: str) -> bool:
+        """Revoke by name; False if there is no such live token."""
+        with self.db.atomic():
+            cursor = self.db.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                                     (format_timestamp(self.clock()), name))
+        return cursor.rowcount > 0

@@ -1,0 +1,1 @@
+"""The web, CLI and scheduler shell around the `events` domain."""

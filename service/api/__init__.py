@@ -1,0 +1,1 @@
+"""The JSON API: blueprints, their argument and response schemas."""

@@ -1,0 +1,45 @@
+"""Events: one by id, the global feed for other tools, and the national picture."""
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import url_for
+
+from events import queries
+from service.api import schemas
+from service.api.blueprint import Blueprint, json_response, services, today
+
+blp = Blueprint("events", __name__, url_prefix="/api", description="Events, the global feed, the national picture")
+
+
+@blp.route("/events/<uuid:event_id>")
+@blp.arguments(schemas.AsOfQuery(only=("known_at",)), location="query", as_kwargs=True)
+@blp.response(200, schemas.Event)
+@blp.doc(responses={"404": {"description": "Unknown event", "content": {"application/problem+json": {"schema": "Problem"}}}})
+def get_event(event_id, known_at=None):
+    """One event as now understood, with its corrections and the form it was recorded in."""
+    return json_response(queries.event(services().store, str(event_id), known_at))
+
+
+@blp.route("/events")
+@blp.arguments(schemas.FeedQuery, location="query", as_kwargs=True)
+@blp.response(200, schemas.Feed)
+def get_feed(after=0, limit=100):
+    """Every event in recording (position) order after `after`: follow with the returned last_position."""
+    found = services().store.read_all(after, limit)
+    last = found[-1].position if found else after
+    headers = {"Link": f'<{url_for("events.get_feed", after=last, limit=limit)}>; rel="next"'} if found else {}
+    return json_response({"events": [e.to_dict() for e in found], "last_position": last}, headers=headers)
+
+
+@blp.route("/status")
+@blp.arguments(schemas.AsOfQuery, location="query", as_kwargs=True)
+@blp.response(200, schemas.NationalStatus)
+def get_national_status(as_of=None, known_at=None):
+    """Every active authority's status on one date: the national picture."""
+    svc = services()
+    as_of = as_of or today()
+    found = queries.national_status(svc.store, svc.registry, as_of, known_at)
+    counts = Counter(str((s["overall"] or {}).get("grade") or "none") for s in found)
+    return json_response({"as_of": as_of.isoformat(), "counts_by_grade": dict(sorted(counts.items())),
+                          "authorities": found})

@@ -1,0 +1,73 @@
+"""The Flask application factory. No connection, migration or scheduler starts here."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from events.registry import Registry
+from events.sqlite_store import SQLiteStore
+from service import problems
+from service.api import authorities, events, schemas
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Services:
+    """What views need: the store, the registry and the service's idea of today."""
+
+    store: SQLiteStore
+    registry: Registry
+    today: Callable[[], date] = date.today
+
+
+def database_path(app: Flask) -> str:
+    """TIMELINE_DATABASE from the config or environment, else instance/timeline.db."""
+    return app.config.get("TIMELINE_DATABASE") or os.environ.get("TIMELINE_DATABASE") or str(
+        Path(app.instance_path) / "timeline.db")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; the database must already be migrated (`timeline db upgrade`)."""
+    app = Flask(__name__, instance_path=os.environ.get("TIMELINE_INSTANCE") or None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        API_TITLE="Children's Services Timeline",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    store = SQLiteStore(database_path(app))
+    app.extensions["timeline"] = Services(store, Registry.load(), app.config.get("TODAY") or date.today)
+    api = Api(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
+                                                      "committee response about English councils' children's services."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name in ("AppendRequest", "Event", "Problem"):
+        api.spec.components.schema(name, schema=getattr(schemas, name))
+    api.register_blueprint(authorities.blp)
+    api.register_blueprint(events.blp)
+    problems.register(app)
+    _docs_assets(app)
+    return app
+
+
+def _docs_assets(app: Flask) -> None:
+    """Serve Swagger UI's files from the installed package, so /api/docs works offline."""
+    folder = swagger_ui_bundle.swagger_ui_path
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(folder, filename)

@@ -1,0 +1,118 @@
+"""The `timeline` command: database, bundled data, loading, rebuilding and tokens."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from events.loading import LoadReport, bundled_lines, load_lines
+from events.projections.status import projection_of
+from migrations.migrations import upgrade
+from service.app import create_app, database_path
+from service.auth import new_token
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def cli():
+    """Children's Services Timeline: manage the database and serve the API."""
+
+
+def _services():
+    return current_app.extensions["timeline"]
+
+
+@cli.group()
+def db():
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Create the database or apply pending migrations."""
+    path = database_path(current_app)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    applied = upgrade(path)
+    click.echo(f"{path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+
+
+def _report(report: LoadReport, what: str) -> None:
+    click.echo(f"{what}: {report.appended} appended, {report.already_present} already present, "
+               f"{len(report.refused)} refused")
+    for refusal in report.refused:
+        click.echo(f"  line {refusal['line']}: {refusal['detail']} {json.dumps(refusal['errors'])}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@cli.command()
+def seed():
+    """Load the bundled data (Manchester's history); running it again adds nothing."""
+    svc = _services()
+    _report(load_lines(svc.store, svc.registry, bundled_lines(), recorded_by="seed"), "bundled data")
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--recorded-by", default="load", show_default=True, help="name recorded as the events' author")
+def load(file, recorded_by):
+    """Append events from an NDJSON FILE (- for stdin), one append request with its authority per line."""
+    svc = _services()
+    _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by), file.name)
+
+
+@cli.command()
+def rebuild():
+    """Rebuild every stored projection from the events."""
+    svc = _services()
+    slugs = svc.store.authorities_with_events()
+    with click.progressbar(slugs, label="rebuilding projections", show_pos=True) as bar:
+        for slug in bar:
+            svc.store.save_projection(slug, projection_of(slug, svc.store.read_stream(slug), svc.today()))
+    click.echo(f"rebuilt {len(slugs)} authorities from {svc.store.last_position()} events")
+
+
+@cli.group()
+def tokens():
+    """API tokens for appending events."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--authority", "authorities", multiple=True, help="limit the token to this authority (repeatable)")
+def tokens_create(name, authorities):
+    """Create a token NAME and print it (it is shown only this once)."""
+    svc = _services()
+    unknown = [a for a in authorities if svc.registry.get(a) is None]
+    if unknown:
+        raise click.BadParameter(f"unknown authority: {', '.join(unknown)}", param_hint="--authority")
+    try:
+        value = new_token(svc.store, name, list(authorities) or None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(value)
+
+
+@tokens.command("list")
+def tokens_list():
+    """List tokens (names and dates; never their values)."""
+    for token in _services().store.list_tokens():
+        scope = ", ".join(token.authorities) if token.authorities else "all authorities"
+        state = f"revoked {token.revoked_at}" if token.revoked_at else "active"
+        click.echo(f"{token.name}\tcreated {token.created_at}\t{state}\t{scope}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+def tokens_revoke(name):
+    """Revoke token NAME."""
+    if not _services().store.revoke_token(name):
+        raise click.ClickException(f"no active token named {name!r}")
+    click.echo(f"revoked {name}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

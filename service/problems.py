@@ -1,0 +1,68 @@
+"""RFC 9457 problem details: every error the API returns is application/problem+json."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from events.errors import DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent, VersionConflict
+from events.schemas import flatten_errors
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "https://github.com/childrens-services-timeline/docs/problems#"
+DOMAIN_STATUS = {
+    InvalidEvent: 422,
+    IdempotencyMismatch: 422,
+    UnknownAuthority: 404,
+    UnknownEvent: 404,
+    VersionConflict: 409,
+}
+
+
+def problem(status: int, title: str, detail: str, errors: list[dict] | None = None,
+            headers: dict | None = None) -> Response:
+    """A problem+json response naming each bad field and the reason."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.path}
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    """Domain errors carry their own title, detail and field errors."""
+    status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
+    return problem(status, error.title, error.detail, error.errors)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Werkzeug and webargs errors (404, 405, 413, query validation) as problems."""
+    data = getattr(error, "data", None) or {}
+    errors = None
+    if "messages" in data:  # webargs: {"query": {"as_of": ["..."]}}
+        errors = [e for location in data["messages"].values() for e in flatten_errors(location)]
+    detail = "Some parameters are not valid." if errors else (error.description or error.name)
+    headers = dict(data.get("headers") or {})
+    if error.code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="timeline"'
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem(error.code or 500, error.name, detail, errors, headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Anything unforeseen: logged in full here, never shown (no stack trace or SQL in the body)."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal Server Error", "The server could not answer this request; the error has been logged.")
+
+
+def register(app: Flask) -> None:
+    """Install the problem handlers on an app."""
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
