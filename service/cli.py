@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -116,3 +118,19 @@ def tokens_revoke(name):
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+@cli.command()
+@click.option("--bind", default=None, help="address:port (default 127.0.0.1:8000, or $TIMELINE_BIND / $PORT)")
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default 2)")
+def serve(bind, workers):
+    """Migrate, load the bundled data, then run the API under gunicorn (migrations run before workers fork)."""
+    path = database_path(current_app)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(path)
+    seed.callback()
+    config = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(config), "--chdir", str(config.parent)]
+    argv += (["--bind", bind] if bind else []) + (["--workers", str(workers)] if workers else [])
+    env = dict(os.environ, TIMELINE_DATABASE=str(Path(path).resolve()))
+    os.execve(sys.executable, argv + ["wsgi:app"], env)

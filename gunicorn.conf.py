@@ -1,0 +1,22 @@
+"""gunicorn settings for the web process. Migrations run once, in the master, before workers fork."""
+import os
+
+bind = os.environ.get("TIMELINE_BIND") or (f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("TIMELINE_THREADS", "4"))
+accesslog = "-"
+timeout = 30
+# One shared control socket per user would make two services on one machine collide; not needed here.
+control_socket_disable = True
+
+
+def on_starting(server):
+    """Bring the schema up to date before any worker serves a request."""
+    from migrations.migrations import upgrade
+    from service.app import create_app, database_path
+
+    path = database_path(create_app())
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    applied = upgrade(path)
+    server.log.info("database %s: %s", path, ", ".join(applied) if applied else "up to date")

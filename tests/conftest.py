@@ -1,0 +1,101 @@
+"""Fixtures: real SQLite files, migrated; the app over them; a token."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from events.loading import bundled_lines, load_lines
+from events.registry import Registry
+from events.sqlite_store import SQLiteStore
+from migrations.migrations import upgrade
+from service.app import create_app
+from service.auth import new_token
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+TODAY = date(2026, 11, 23)
+
+
+class StepClock:
+    """A clock that moves one second per reading, from a start time: transaction times are predictable."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def jump(self, to: datetime) -> None:
+        """Move the clock to a later moment."""
+        self.now = to
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.load()
+
+
+@pytest.fixture
+def db_path(tmp_path) -> str:
+    path = str(tmp_path / "timeline.db")
+    upgrade(path)
+    return path
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def store(db_path, clock) -> SQLiteStore:
+    store = SQLiteStore(db_path, clock=clock)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def seeded_store(store, registry) -> SQLiteStore:
+    report = load_lines(store, registry, bundled_lines(), recorded_by="seed")
+    assert report.ok, report.refused
+    return store
+
+
+@pytest.fixture
+def app(seeded_store, db_path):
+    app = create_app({"TIMELINE_DATABASE": db_path, "TESTING": True, "TODAY": lambda: TODAY})
+    # Share the test's store (and its clock) so transaction times are controlled.
+    app.extensions["timeline"].store = seeded_store
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token(seeded_store) -> str:
+    return new_token(seeded_store, "tester")
+
+
+@pytest.fixture
+def auth(token) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def monitoring_visit(**overrides) -> dict:
+    """The issue's example monitoring-visit append request, with overrides."""
+    body = {
+        "kind": "monitoring_visit",
+        "effective_on": "2026-10-15",
+        "occurred": {"start": "2026-09-30", "end": "2026-10-01"},
+        "payload": {"ordinal": 1, "areas_covered": ["help and protection"],
+                    "findings": [{"text": "Progress in the front door.", "direction": "progress"}],
+                    "inspectors": ["A Inspector HMI"]},
+        "source": {"title": "Monitoring visit letter", "url": "https://example.org/letter.pdf"},
+    }
+    body.update(overrides)
+    return body
