@@ -14,7 +14,7 @@ from events.errors import InvalidEvent, UnknownAuthority
 from events.projections.status import projection_of, state_of
 from events.projections.views import META_KINDS, apply_correction, resolve
 from events.registry import Registry
-from events.schemas import CURRENT_VERSION, validate_new_event, validate_payload
+from events.schemas import CURRENT_VERSION, validate_new_event
 from events.store import AppendResult, EventStore, NewEvent
 
 
@@ -79,10 +79,16 @@ def _check_target(store: EventStore, authority: str, event: dict) -> list[dict]:
 
 
 def _check_corrected(view, changes: dict) -> list[dict]:
-    """The corrected event must itself be a valid event of its kind."""
+    """The corrected event must itself pass every rule a new event of its kind must pass."""
     try:
         corrected = apply_correction(view, changes, {"event_id": "", "recorded_at": "", "reason": ""})
     except ValueError as exc:
         return [{"field": "payload.changes.effective_on", "reason": str(exc)}]
-    errors = validate_payload(view.kind, CURRENT_VERSION[view.kind], corrected.payload)
-    return [dict(e, field=e["field"].replace("payload", "payload.changes.payload", 1)) for e in errors]
+    body = {"kind": view.kind, "schema_version": CURRENT_VERSION[view.kind], "effective_on": corrected.effective.iso,
+            "date_precision": corrected.effective.precision, "occurred": corrected.occurred,
+            "payload": corrected.payload, "source": corrected.source}
+    try:
+        validate_new_event(body)
+    except InvalidEvent as exc:
+        return [dict(e, field=f"payload.changes.{e['field']}") for e in exc.errors]
+    return []

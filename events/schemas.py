@@ -343,15 +343,6 @@ def _validate_payload(event: dict, errors: list[dict]) -> None:
     event["payload"] = _jsonable(event["payload"])
 
 
-def validate_payload(kind: str, schema_version: int, payload: dict) -> list[dict]:
-    """Errors (field, reason) for a payload under its kind's schema; empty when valid."""
-    try:
-        PAYLOAD_SCHEMAS[(kind, schema_version)]().load(payload)
-    except ValidationError as exc:
-        return flatten_errors(exc.messages, "payload")
-    return []
-
-
 def _jsonable(value):
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}

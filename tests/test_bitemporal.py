@@ -89,6 +89,15 @@ def test_correction_that_would_make_the_event_invalid_is_refused(client, auth):
     assert response.get_json()["errors"][0]["field"] == "payload.changes.payload.judgements.0.label"
 
 
+def test_correction_moving_publication_before_fieldwork_is_refused(client, auth):
+    response = post(client, auth, {
+        "kind": "correction", "effective_on": "2026-11-20",
+        "payload": {"target_event_id": INSPECTION_2014, "changes": {"effective_on": "2014-07-01"}, "reason": "typo"},
+        "source": {"title": "x"}})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["payload.changes.effective_on"]
+
+
 def test_retraction_then_reappend_restores_the_answer(client, auth):
     target = full_id(client, REINSPECTION_2017)
     original = get(client, f"/api/events/{target}")

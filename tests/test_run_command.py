@@ -87,3 +87,23 @@ def test_cli_seed_is_idempotent_and_rebuild_reports(tmp_path):
     run("tokens", "create", "a")
     run("tokens", "revoke", "a")
     assert "revoked" in run("tokens", "list")
+
+
+def test_cli_load_appends_ndjson_once_and_reports_refusals(tmp_path):
+    env = dict(os.environ, TIMELINE_DATABASE=str(tmp_path / "load.db"))
+    subprocess.run([TIMELINE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    good = dict(monitoring_visit(), authority="kent", event_id="0b6f3a56-7f0e-4c55-9d2c-3d9a0c1e2f40",
+                recorded_at="1999-01-01T00:00:00Z", position=99)  # server fields in a line are ignored, never used
+    bad = dict(monitoring_visit(effective_on="2026-09-01"), authority="kent")
+    path = tmp_path / "events.ndjson"
+    path.write_text(json.dumps(good) + "\n")
+    load = lambda *args, **kw: subprocess.run([TIMELINE, "load", *args], env=env, capture_output=True, text=True, **kw)  # noqa: E731
+    assert "1 appended" in load(str(path)).stdout
+    assert "0 appended, 1 already present" in load("-", input=path.read_text()).stdout
+    path.write_text(json.dumps(bad) + "\n")
+    refused = load(str(path))
+    assert refused.returncode == 1 and "line 1" in refused.stderr and "effective_on" in refused.stderr
+    feed = subprocess.run([sys.executable, "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
+                           "'select count(*), min(recorded_at) from events').fetchone())", env["TIMELINE_DATABASE"]],
+                          capture_output=True, text=True).stdout
+    assert feed.startswith("(1, '20") and "1999" not in feed  # one event, stamped by the server's clock
