@@ -50,7 +50,7 @@ def _row_to_event(row: tuple) -> StoredEvent:
 
 def _row_to_token(row: tuple) -> Token:
     name, created_at, revoked_at, authorities = row
-    return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities else None)
+    return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None)
 
 
 class SQLiteStore:
@@ -226,7 +226,7 @@ class SQLiteStore:
         try:
             with self.db.atomic():
                 self.db.execute("INSERT INTO tokens (name, token_hash, authorities, created_at) VALUES (?, ?, ?, ?)",
-                                (name, token_hash, json.dumps(authorities) if authorities else None,
+                                (name, token_hash, json.dumps(authorities) if authorities is not None else None,
                                  format_timestamp(self.clock())))
         except sqlite3.IntegrityError:
             raise ValueError(f"a token named {name!r} already exists") from None

@@ -43,6 +43,16 @@ def m001_events(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction or retraction instead'); END
             """
         )
+    # INSERT OR REPLACE deletes the old row without firing delete triggers
+    # (recursive_triggers is off by default), so refuse any insert that collides.
+    db.execute(
+        """
+        CREATE TRIGGER events_refuse_replace BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id OR position = NEW.position
+                     OR (authority = NEW.authority AND version = NEW.version))
+        BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction or retraction instead'); END
+        """
+    )
     db.execute(
         """
         CREATE TABLE streams (

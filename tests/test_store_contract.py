@@ -468,10 +468,6 @@ def test_the_database_refuses_to_change_or_delete_events(es, backend, location, 
     assert len(before) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: INSERT OR REPLACE rewrites an event: REPLACE deletes the conflicting row without firing "
-    "events_refuse_delete (SQLite fires delete triggers for REPLACE only with recursive_triggers on), "
-    "so the immutability triggers of migrations/migrations.py m001_events can be bypassed"))
 def test_the_database_refuses_insert_or_replace_over_an_event(es, backend, location):
     original = append(es, MANCHESTER).event
     raw = raw_sqlite(backend, location)
@@ -728,10 +724,6 @@ def test_a_token_limited_to_authorities(es):
     assert not token.may_append_to(LEEDS)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: create_token(name, hash, []) stores NULL (events/sqlite_store.py create_token: "
-    "`json.dumps(authorities) if authorities else None`), so a token limited to no authorities "
-    "may append to every authority (fails open)"))
 def test_a_token_limited_to_no_authorities_may_append_nowhere(es):
     es.create_token("nowhere", "hash-n", [])
     token = es.find_token("hash-n")

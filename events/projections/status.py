@@ -117,17 +117,15 @@ def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
 
 
 def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
-    """What is stored for an authority: everything known, up to its last effective date or today."""
-    views = resolve(events)
-    last = max((v.effective.first for v in views if v.active), default=today)
-    state = fold(views, max(today, last))
+    """What is stored for an authority: its state today, from everything known."""
+    state = fold(resolve(events), today)
     doc = status_document(authority, state)
     overall = doc["overall"] or {}
     return Projection(
         status={
             "stream_version": max((e.version for e in events), default=0),
             "last_position": max((e.position for e in events), default=0),
-            "last_effective_on": state.as_of.isoformat(),
+            "last_effective_on": state.included[-1].effective.iso if state.included else None,
             "overall_grade": overall.get("grade"),
             "overall_label": overall.get("label"),
             "framework": overall.get("framework"),
