@@ -59,7 +59,7 @@ def _check_references(store: EventStore, authority: str, event: dict) -> None:
         if payload["concern_id"] not in state.concerns:
             errors.append({"field": "payload.concern_id", "reason": f"{authority} has no concern {payload['concern_id']!r}"})
     if errors:
-        raise InvalidEvent("The event refers to events or concerns that do not exist.", errors)
+        raise InvalidEvent("The event refers to events or concerns it cannot apply to.", errors)
 
 
 def _check_target(store: EventStore, authority: str, event: dict) -> list[dict]:

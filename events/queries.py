@@ -84,8 +84,13 @@ def encode_cursor(position: tuple) -> str:
 def decode_cursor(cursor: str) -> list:
     """The position an opaque cursor stands for; ValueError if it is not one of ours."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        first, event_position = position
+        if not (isinstance(first, str) and isinstance(event_position, int)):
+            raise ValueError
+        parse_partial(first)
+        return position
+    except (ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("is not a cursor this service gave out") from None
 
 

@@ -293,7 +293,7 @@ def validate_new_event(body: object) -> dict:
     from events.errors import InvalidEvent
 
     if not isinstance(body, dict):
-        raise InvalidEvent("The request body must be a JSON object.", [{"field": "", "reason": "must be an object"}])
+        raise InvalidEvent("The request body must be a JSON object.", [{"field": "body", "reason": "must be a JSON object"}])
     try:
         data = _new_event.load(body)
     except ValidationError as exc:

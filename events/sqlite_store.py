@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from events.dates import format_timestamp, utc_now
-from events.errors import IdempotencyMismatch, VersionConflict
+from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
 
 _EVENT_COLUMNS = (
@@ -119,7 +119,7 @@ class SQLiteStore:
         rows = self._query("SELECT request_hash, authority FROM events WHERE event_id = ?", (event_id,))
         if rows:
             if (rows[0][0], rows[0][1]) != (request_hash, authority):
-                raise IdempotencyMismatch(
+                raise EventIdReused(
                     "An event with this event_id already exists with different content; events are never edited.",
                     [{"field": "event_id", "reason": "already used by a different event"}])
             return self.get_event(event_id)

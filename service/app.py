@@ -1,6 +1,7 @@
 """The Flask application factory. No connection, migration or scheduler starts here."""
 from __future__ import annotations
 
+import http
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,22 @@ from service import problems
 from service.api import authorities, events, schemas
 
 MAX_BODY_BYTES = 1024 * 1024
+PROBLEM_JSON = "application/problem+json"
+
+
+class TimelineApi(Api):
+    """flask-smorest's Api, documenting errors as they are sent: problem+json."""
+
+    ERROR_SCHEMA = schemas.Problem
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR", {"description": "Error", "content": {PROBLEM_JSON: {"schema": "Problem"}}}, lazy=True)
 
 
 @dataclass
@@ -52,10 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     store = SQLiteStore(database_path(app))
     app.extensions["timeline"] = Services(store, Registry.load(), app.config.get("TODAY") or date.today)
-    api = Api(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
+    api = TimelineApi(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
                                                       "committee response about English councils' children's services."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name in ("AppendRequest", "Event", "Problem"):
+    for name in ("AppendRequest", "Event"):
         api.spec.components.schema(name, schema=getattr(schemas, name))
     api.register_blueprint(authorities.blp)
     api.register_blueprint(events.blp)

@@ -6,11 +6,11 @@ import logging
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from events.errors import DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent, VersionConflict
+from events.errors import ERROR_TYPES, DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent, VersionConflict
 from events.schemas import flatten_errors
 
 log = logging.getLogger(__name__)
-PROBLEM_TYPE = "https://github.com/childrens-services-timeline/docs/problems#"
+PROBLEM_TYPES_PATH = "/api/problems/"
 DOMAIN_STATUS = {
     InvalidEvent: 422,
     IdempotencyMismatch: 422,
@@ -20,10 +20,19 @@ DOMAIN_STATUS = {
 }
 
 
+def status_of(kind: type[DomainError]) -> int:
+    """The HTTP status a kind of domain error is answered with."""
+    return next((code for cls, code in DOMAIN_STATUS.items() if issubclass(kind, cls)), 400)
+
+
 def problem(status: int, title: str, detail: str, errors: list[dict] | None = None,
-            headers: dict | None = None) -> Response:
-    """A problem+json response naming each bad field and the reason."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.path}
+            headers: dict | None = None, type_: str = "about:blank") -> Response:
+    """A problem+json response naming each bad field and the reason.
+
+    HTTP-level problems use type about:blank with the status phrase as title;
+    domain problems have their own type, documented at /api/problems/<code>.
+    """
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path}
     if errors:
         body["errors"] = errors
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
@@ -33,9 +42,19 @@ def problem(status: int, title: str, detail: str, errors: list[dict] | None = No
 
 
 def handle_domain_error(error: DomainError) -> Response:
-    """Domain errors carry their own title, detail and field errors."""
-    status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
-    return problem(status, error.title, error.detail, error.errors)
+    """Domain errors carry their own type, title, detail and field errors."""
+    return problem(status_of(type(error)), error.title, error.detail, error.errors, type_=problem_type_uri(error.code))
+
+
+def problem_type_uri(code: str) -> str:
+    """The absolute URI of a problem type (RFC 9457 recommends absolute), served by this API."""
+    return request.url_root.rstrip("/") + PROBLEM_TYPES_PATH + code
+
+
+def problem_types() -> dict[str, dict]:
+    """Every domain problem type, for the /api/problems documentation."""
+    return {cls.code: {"type": problem_type_uri(cls.code), "title": cls.title,
+                       "status": status_of(cls), "description": cls.__doc__} for cls in ERROR_TYPES}
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -44,7 +63,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = None
     if "messages" in data:  # webargs: {"query": {"as_of": ["..."]}}
         errors = [e for location in data["messages"].values() for e in flatten_errors(location)]
-    detail = "Some parameters are not valid." if errors else (error.description or error.name)
+    custom = error.description and error.description != type(error).description
+    detail = error.description if custom or not errors else "Some parameters are not valid."
     headers = dict(data.get("headers") or {})
     if error.code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="timeline"'

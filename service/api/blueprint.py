@@ -9,7 +9,12 @@ from webargs.flaskparser import FlaskParser
 
 
 class QueryParser(FlaskParser):
-    """Query strings that do not parse are the client's malformed request: 400."""
+    """Query strings that do not parse are the client's malformed request: 400.
+
+    Unknown parameters are refused too (the schemas say RAISE; webargs would
+    otherwise drop them), so a misspelt `asof=` is an error, not a silent
+    answer for today.
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
 
@@ -17,7 +22,7 @@ class QueryParser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     """Blueprint with the 400 parser."""
 
-    ARGUMENTS_PARSER = QueryParser()
+    ARGUMENTS_PARSER = QueryParser(unknown=None)
 
 
 def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:

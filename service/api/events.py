@@ -4,10 +4,12 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import url_for
+from werkzeug.exceptions import NotFound
 
 from events import queries
 from service.api import schemas
 from service.api.blueprint import Blueprint, json_response, services, today
+from service.problems import problem_types
 
 blp = Blueprint("events", __name__, url_prefix="/api", description="Events, the global feed, the national picture")
 
@@ -43,3 +45,18 @@ def get_national_status(as_of=None, known_at=None):
     counts = Counter(str((s["overall"] or {}).get("grade") or "none") for s in found)
     return json_response({"as_of": as_of.isoformat(), "counts_by_grade": dict(sorted(counts.items())),
                           "authorities": found})
+
+
+@blp.route("/problems")
+def list_problem_types():
+    """The problem types this API's errors name in their `type` (RFC 9457)."""
+    return json_response(list(problem_types().values()))
+
+
+@blp.route("/problems/<code>")
+def get_problem_type(code):
+    """One problem type's documentation."""
+    found = problem_types().get(code)
+    if found is None:
+        raise NotFound(f"There is no problem type {code!r}; GET /api/problems lists them.")
+    return json_response(found)

@@ -11,15 +11,17 @@ def json_body() -> object:
     """The request's JSON body; 415 if it is not JSON, 400 if it does not parse (413 via MAX_CONTENT_LENGTH)."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the event as JSON with Content-Type: application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("The request body is not valid JSON.")
-    return body
+    try:
+        return request.get_json()
+    except BadRequest:
+        raise BadRequest("The request body is not valid JSON.") from None
 
 
 def idempotency_key() -> str | None:
     """The Idempotency-Key header, if any, checked for length."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
+        error = BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
+        error.data = {"messages": {"headers": {"Idempotency-Key": [f"must be 1 to {MAX_KEY_LENGTH} characters"]}}}
+        raise error
     return key
