@@ -8,7 +8,7 @@ after), never rewrites one into the other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Normalised areas: the lines a chart can follow across frameworks.
 OVERALL = "overall"
@@ -29,13 +29,11 @@ class Framework:
 
     key: str
     title: str
-    in_use: str
     areas: dict[str, str | None]  # area key -> normalised area (None: no line)
     grade_3_labels: frozenset[str]
     overall_areas: tuple[str, ...] = ()  # areas whose (worst) grade is "overall"
     judges_overall: bool = True
     types: tuple[str, ...] = ("standard",)
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 _SLAC_SECTION = {
@@ -113,7 +111,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "slac-2009",
             "Inspection of safeguarding and looked after children services",
-            "2009-2012",
             _SLAC_AREAS,
             _OLD_GRADE_3,
             overall_areas=("safeguarding_overall_effectiveness", "lac_overall_effectiveness"),
@@ -121,7 +118,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "lac-2012",
             "Inspection of local authority arrangements for looked after children",
-            "2012-2013",
             _LAC_2012_AREAS,
             _OLD_GRADE_3,
             overall_areas=("overall_effectiveness",),
@@ -129,7 +125,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "cp-2012",
             "Inspection of local authority arrangements for the protection of children",
-            "2012-2013",
             _CP_2012_AREAS,
             _OLD_GRADE_3,
             overall_areas=("overall_effectiveness",),
@@ -138,7 +133,6 @@ FRAMEWORKS: dict[str, Framework] = {
             "sif-2013",
             "Single inspection framework: services for children in need of help and "
             "protection, children looked after and care leavers",
-            "2013-2018",
             _SIF_AREAS,
             _NEW_GRADE_3,
             overall_areas=("overall_effectiveness",),
@@ -147,7 +141,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "ilacs-2018",
             "Inspection of local authority children's services (ILACS)",
-            "2018-2023",
             _ILACS_2018_AREAS,
             _NEW_GRADE_3,
             overall_areas=("overall_effectiveness",),
@@ -156,7 +149,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "ilacs-2023",
             "Inspection of local authority children's services (ILACS), care leavers judged separately",
-            "2023-2026",
             _ILACS_2023_AREAS,
             _NEW_GRADE_3,
             overall_areas=("overall_effectiveness",),
@@ -165,7 +157,6 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework(
             "ilacs-2026",
             "Inspection of local authority children's services (ILACS), no overall effectiveness",
-            "from April 2026",
             _ILACS_2026_AREAS,
             _NEW_GRADE_3,
             judges_overall=False,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from datetime import date
 
 from events.dates import parse_partial
@@ -71,9 +72,39 @@ def event(store: EventStore, event_id: str, known_at: str | None = None) -> dict
     return view.to_dict()
 
 
-def national_status(store: EventStore, registry: Registry, as_of: date, known_at: str | None) -> list[dict]:
-    """Every active authority's status on one date."""
-    return [dict(status(store, a.slug, as_of, known_at), name=a.name, region=a.region) for a in registry.active()]
+def national_status(store: EventStore, registry: Registry, as_of: date, known_at: str | None) -> dict:
+    """Every active authority's status on one date, with how many stand at each overall grade."""
+    found = [dict(status(store, a.slug, as_of, known_at), name=a.name, region=a.region) for a in registry.active()]
+    counts = Counter(str((s["overall"] or {}).get("grade") or "none") for s in found)
+    return {"as_of": as_of.isoformat(), "counts_by_grade": dict(sorted(counts.items())), "authorities": found}
+
+
+def authority_summaries(store: EventStore, registry: Registry, today: date, *, region: str | None = None,
+                        grade: int | None = None, regime: str | None = None, include_inactive: bool = False) -> list[dict]:
+    """Authorities with their current status from the stored projections, filtered."""
+    rows = {r["authority"]: r for r in store.read_projections()}
+    out = []
+    for authority in registry.all() if include_inactive else registry.active():
+        row = rows.get(authority.slug)
+        summary = dict(authority.to_dict(), status=_current(row, store.count_overdue(authority.slug, today.isoformat())) if row else None)
+        if _matches(summary, region, grade, regime):
+            out.append(summary)
+    return out
+
+
+def _current(row: dict, overdue: int) -> dict:
+    doc = row["status"]
+    inspection = doc["inspection"] and {k: doc["inspection"][k] for k in ("event_id", "framework", "type", "effective_on")}
+    return {"overall": doc["overall"], "regime": doc["regime"]["summary"], "inspection": inspection,
+            "open_concerns": doc["open_concerns"], "overdue_concerns": overdue, "last_event": doc["last_event"]}
+
+
+def _matches(summary: dict, region: str | None, grade: int | None, regime: str | None) -> bool:
+    status_ = summary["status"] or {}
+    overall = status_.get("overall") or {}
+    return ((region is None or (summary["region"] or "").casefold() == region.casefold())
+            and (grade is None or overall.get("grade") == grade)
+            and (regime is None or regime in (status_.get("regime") or "none").split(" and ")))
 
 
 def encode_cursor(position: tuple) -> str:

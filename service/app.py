@@ -13,6 +13,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 
 from events.registry import Registry
+from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
 from service import problems
 from service.api import authorities, events, schemas
@@ -72,8 +73,8 @@ def create_app(config: dict | None = None) -> Flask:
     api = TimelineApi(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
                                                       "committee response about English councils' children's services."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name in ("AppendRequest", "Event"):
-        api.spec.components.schema(name, schema=getattr(schemas, name))
+    api.spec.components.schema("AppendRequest", schema=NewEvent)
+    api.spec.components.schema("Event", schema=schemas.Event)
     api.register_blueprint(authorities.blp)
     api.register_blueprint(events.blp)
     problems.register(app)

@@ -15,43 +15,14 @@ blp = Blueprint("authorities", __name__, url_prefix="/api", description="Authori
 PROBLEMS = {"404": {"description": "Unknown authority", "content": {"application/problem+json": {"schema": "Problem"}}}}
 
 
-def _summary(authority, row: dict | None, overdue: int) -> dict:
-    out = authority.to_dict()
-    if row is None:
-        out["status"] = None
-        return out
-    doc = row["status"]
-    out["status"] = {
-        "overall": doc["overall"], "regime": doc["regime"]["summary"], "inspection": doc["inspection"] and {
-            k: doc["inspection"][k] for k in ("event_id", "framework", "type", "effective_on")},
-        "open_concerns": doc["open_concerns"], "overdue_concerns": overdue, "last_event": doc["last_event"],
-    }
-    return out
-
-
-def _matches(summary: dict, region, grade, regime) -> bool:
-    status = summary["status"] or {}
-    overall = status.get("overall") or {}
-    return ((region is None or (summary["region"] or "").casefold() == region.casefold())
-            and (grade is None or overall.get("grade") == grade)
-            and (regime is None or regime in (status.get("regime") or "none").split(" and ")))
-
-
 @blp.route("/authorities")
 @blp.arguments(schemas.AuthoritiesQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.AuthoritySummary(many=True))
 def list_authorities(region=None, grade=None, regime=None, include_inactive=False):
     """All authorities with their current status summary; filter by region, overall grade or regime."""
     svc = services()
-    rows = {r["authority"]: r for r in svc.store.read_projections()}
-    as_of = today().isoformat()
-    out = []
-    for authority in (svc.registry.all() if include_inactive else svc.registry.active()):
-        row = rows.get(authority.slug)
-        summary = _summary(authority, row, svc.store.count_overdue(authority.slug, as_of) if row else 0)
-        if _matches(summary, region, grade, regime):
-            out.append(summary)
-    return json_response(out)
+    return json_response(queries.authority_summaries(svc.store, svc.registry, today(), region=region, grade=grade,
+                                                     regime=regime, include_inactive=include_inactive))
 
 
 @blp.route("/authorities/<slug>")

@@ -1,8 +1,6 @@
 """Events: one by id, the global feed for other tools, and the national picture."""
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import url_for
 from werkzeug.exceptions import NotFound
 
@@ -40,11 +38,7 @@ def get_feed(after=0, limit=100):
 def get_national_status(as_of=None, known_at=None):
     """Every active authority's status on one date: the national picture."""
     svc = services()
-    as_of = as_of or today()
-    found = queries.national_status(svc.store, svc.registry, as_of, known_at)
-    counts = Counter(str((s["overall"] or {}).get("grade") or "none") for s in found)
-    return json_response({"as_of": as_of.isoformat(), "counts_by_grade": dict(sorted(counts.items())),
-                          "authorities": found})
+    return json_response(queries.national_status(svc.store, svc.registry, as_of or today(), known_at))
 
 
 @blp.route("/problems")

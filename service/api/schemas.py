@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from events import dates
+from events.frameworks import NORMALISED_AREAS
 from events.schemas import KINDS, Occurred, Source, Strict
 from events.projections.status import CONCERN_STATES
 
@@ -38,7 +39,7 @@ class ConcernsQuery(AsOfQuery):
 
 
 class JudgementsQuery(AsOfQuery):
-    area = fields.String(metadata={"description": "an area key or a normalised area (overall, leadership, help_and_protection, children_in_care, care_leavers)"})
+    area = fields.String(metadata={"description": "an area key or a normalised area: " + ", ".join(NORMALISED_AREAS)})
 
 
 class TimelineQuery(Strict):
@@ -61,20 +62,6 @@ class AuthoritiesQuery(Strict):
     grade = fields.Integer(validate=validate.Range(min=1, max=4), metadata={"description": "overall grade in force"})
     regime = fields.String(validate=validate.OneOf(["monitoring", "intervention", "none"]))
     include_inactive = fields.Boolean(load_default=False)
-
-
-class AppendRequest(Strict):
-    """An append: the envelope fields a client may set (see DESIGN §3)."""
-
-    event_id = fields.UUID()
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    schema_version = fields.Integer()
-    effective_on = fields.String(required=True, metadata={"description": "YYYY-MM-DD, or YYYY-MM / YYYY with date_precision month / year"})
-    date_precision = fields.String(validate=validate.OneOf(dates.PRECISIONS))
-    occurred = fields.Nested(Occurred)
-    payload = fields.Dict(required=True, metadata={"description": "the kind's fields; see the payload schemas"})
-    source = fields.Nested(Source, required=True)
-    expected_version = fields.Integer(metadata={"description": "refuse with 409 unless the stream is at this version"})
 
 
 class Event(Schema):
