@@ -87,6 +87,7 @@ class Recommendation(Strict):
     text = Text(required=True)
     section = Text(max=200)
     timescale = fields.String(validate=validate.OneOf(TIMESCALES))
+    tags = fields.List(Text(max=200), metadata={"description": "tags printed with the item, e.g. 'outcome 3: national framework'"})
 
 
 class InspectionV1(Strict):
