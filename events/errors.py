@@ -65,5 +65,20 @@ class EventIdReused(IdempotencyMismatch):
     code = "event-id-reused"
 
 
+class UnreadableDocument(DomainError):
+    """The file is not a document we can read (not a PDF or text, encrypted, damaged)."""
+
+    title = "The document cannot be read"
+    code = "unreadable-document"
+
+
+class UnrecognisedDocument(DomainError):
+    """Not a document format the importer reads; the detail says what it looked for."""
+
+    title = "The document is not one the importer recognises"
+    code = "unrecognised-document"
+
+
 ERROR_TYPES: tuple[type[DomainError], ...] = (InvalidEvent, UnknownAuthority, UnknownEvent, VersionConflict,
-                                              IdempotencyMismatch, EventIdReused)
+                                              IdempotencyMismatch, EventIdReused, UnreadableDocument,
+                                              UnrecognisedDocument)

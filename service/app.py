@@ -16,7 +16,7 @@ from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
 from service import problems
-from service.api import authorities, events, schemas
+from service.api import authorities, drafts, events, schemas
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.schema("Event", schema=schemas.Event)
     api.register_blueprint(authorities.blp)
     api.register_blueprint(events.blp)
+    api.register_blueprint(drafts.blp)
     problems.register(app)
     _docs_assets(app)
     return app

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
+from events.importer.drafting import PublicationIndex
+from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
 from events.projections.status import projection_of
 from migrations.migrations import upgrade
@@ -74,6 +77,46 @@ def rebuild():
         for slug in bar:
             svc.store.save_projection(slug, projection_of(slug, svc.store.read_stream(slug), svc.today()))
     click.echo(f"rebuilt {len(slugs)} authorities from {svc.store.last_position()} events")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--append", "append_", is_flag=True, help="append each draft (same validation as the API)")
+@click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="publication date, for reports that do not print it")
+@click.option("--index", "index_path", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of publication dates (columns file, publication_date dd/mm/yy); default: an index.csv beside the documents")
+def import_(path, append_, published, index_path):
+    """Draft events from a document (PDF or text) or every document in a folder."""
+    svc = _services()
+    files = documents_in(path)
+    index = PublicationIndex.load(index_path) if index_path else None
+    chosen = published.date() if published else None
+    lookup = lambda file: published_for(file, chosen, index)  # noqa: E731
+    store = svc.store if append_ else None
+    if path.is_file():
+        outcome = import_path(path, svc.registry, published=lookup, store=store)
+        if outcome.draft is not None:
+            click.echo(json.dumps(outcome.draft.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(f"{outcome.path.name}: {outcome.status} {outcome.reason}".rstrip(), err=True)
+        raise SystemExit(1 if outcome.status == "refused" else 0)
+    outcomes = []
+    with click.progressbar(files, label=f"importing {len(files)} documents", file=sys.stderr) as bar:
+        for file in bar:
+            outcomes.append(import_path(file, svc.registry, published=lookup, store=store))
+    click.echo(summary_table(outcomes, path))
+    raise SystemExit(1 if any(o.status == "refused" for o in outcomes) else 0)
+
+
+def summary_table(outcomes, root: Path) -> str:
+    """One line per document (status, format, authority, why), then counts per status."""
+    lines = [f"{'document':40} {'status':16} {'format':18} {'authority':28} notes"]
+    for o in outcomes:
+        draft = o.draft
+        lines.append(f"{str(o.path.relative_to(root)):40} {o.status:16} {(draft.format if draft else '-'):18} "
+                     f"{((draft.authority or '?') if draft else '-'):28} {o.reason}")
+    counts = Counter(o.status for o in outcomes)
+    lines.append("total: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    return "\n".join(lines)
 
 
 @cli.group()

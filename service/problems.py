@@ -6,13 +6,16 @@ import logging
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from events.errors import ERROR_TYPES, DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent, VersionConflict
+from events.errors import (ERROR_TYPES, DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent,
+                           UnreadableDocument, UnrecognisedDocument, VersionConflict)
 from events.schemas import flatten_errors
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPES_PATH = "/api/problems/"
 DOMAIN_STATUS = {
     InvalidEvent: 422,
+    UnreadableDocument: 422,
+    UnrecognisedDocument: 422,
     IdempotencyMismatch: 422,
     UnknownAuthority: 404,
     UnknownEvent: 404,

@@ -12,17 +12,10 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from events.errors import DomainError
+from events.errors import UnreadableDocument
 
 MAX_PAGES = 400
 _SPACES = re.compile(r"[ \t\u00a0]+")
-
-
-class UnreadableDocument(DomainError):
-    """The file is not a document we can read (not a PDF or text, encrypted, damaged)."""
-
-    title = "The document cannot be read"
-    code = "unreadable-document"
 
 
 @dataclass(frozen=True)

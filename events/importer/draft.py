@@ -5,19 +5,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from events.errors import DomainError
+from events.errors import UnrecognisedDocument  # noqa: F401  (re-exported for format modules)
 from events.importer.document import Document, Found
 from events.registry import Authority, Registry
 
 # Documents are identified by their hash: the same file always drafts the same event_id.
 DOCUMENT_NAMESPACE = uuid.UUID("0e5b1f3c-3d4e-4f6a-9b8c-2a1d7e6f5c40")
-
-
-class UnrecognisedDocument(DomainError):
-    """Not a document format the importer reads; the detail says what it looked for."""
-
-    title = "The document is not one the importer recognises"
-    code = "unrecognised-document"
 
 
 @dataclass(frozen=True)

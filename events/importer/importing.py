@@ -1,0 +1,75 @@
+"""Importing documents: draft each, optionally append it, and say what happened to each."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from events.appending import append_event
+from events.errors import DomainError
+from events.importer.document import read_path
+from events.importer.draft import Draft, Published
+from events.importer.drafting import Context, PublicationIndex, draft_document
+from events.registry import Registry
+from events.store import EventStore
+
+DOCUMENT_SUFFIXES = (".pdf", ".txt", ".md")
+SIDECAR_INDEX = "index.csv"
+
+
+@dataclass
+class Outcome:
+    """What became of one document: drafted, appended, already present or refused (with why)."""
+
+    path: Path
+    status: str
+    draft: Draft | None = None
+    reason: str = ""
+    errors: list | None = None
+
+
+def documents_in(path: Path) -> list[Path]:
+    """The document files at a path: the file itself, or every document below a folder, sorted."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+
+
+def sidecar_index(path: Path) -> PublicationIndex | None:
+    """An index.csv beside the document or in the folder above it (as the shared reports keep one)."""
+    for folder in (path.parent, path.parent.parent):
+        candidate = folder / SIDECAR_INDEX
+        if candidate.is_file():
+            return PublicationIndex.load(candidate)
+    return None
+
+
+def published_for(path: Path, published: date | None, index: PublicationIndex | None) -> Published | None:
+    """The outside publication date for a document: the option, else the index's row, else none."""
+    if published is not None:
+        return Published(published, "the --published option")
+    index = index or sidecar_index(path)
+    return index.published(path) if index else None
+
+
+def import_path(path: Path, registry: Registry, *, published: Callable[[Path], Published | None],
+                store: EventStore | None = None, recorded_by: str = "import") -> Outcome:
+    """Draft one document and, given a store, append it (after the same validation as the API)."""
+    try:
+        draft = draft_document(read_path(path), Context(registry, published(path)))
+    except DomainError as exc:
+        return Outcome(path, "refused", reason=exc.detail)
+    if store is None:
+        return Outcome(path, "drafted", draft, _missing_summary(draft))
+    if draft.authority is None:
+        return Outcome(path, "refused", draft, "no authority: " + _missing_summary(draft))
+    try:
+        result = append_event(store, registry, draft.authority, draft.request(), recorded_by=recorded_by)
+    except DomainError as exc:
+        return Outcome(path, "refused", draft, f"{exc.detail} {_missing_summary(draft)}".strip(), exc.errors)
+    return Outcome(path, "already present" if result.replayed else "appended", draft, _missing_summary(draft))
+
+
+def _missing_summary(draft: Draft) -> str:
+    return ("missing: " + ", ".join(draft.missing)) if draft.missing else ""
