@@ -68,6 +68,7 @@ _SLAC_AREAS["lac_overall_effectiveness"] = CHILDREN_IN_CARE
 _LAC_2012_AREAS = {
     "overall_effectiveness": CHILDREN_IN_CARE,
     "capacity_for_improvement": None,
+    "outcomes_for_looked_after_children": None,  # graded as a whole in 2012-13 reports (Kent 2013)
     "being_healthy": None,
     "staying_safe": None,
     "enjoying_and_achieving": None,

@@ -37,6 +37,10 @@ _SUFFIXES = (
     " district council", " council", " city of", " county of", " borough",
 )
 
+# Words reports put around a council's name ("Portsmouth City", "Cheshire East Unitary Authority").
+_COUNCIL_WORDS = {"city", "borough", "county", "council", "metropolitan", "district", "unitary", "authority",
+                  "royal", "london", "of", "the"}
+
 
 @dataclass(frozen=True)
 class Authority:
@@ -229,6 +233,32 @@ class Registry:
             if slug:
                 return self._by_slug[slug]
         return None
+
+    def match_printed(self, name: str) -> tuple[Authority | None, str]:
+        """Match a name as printed on a report, saying how it matched.
+
+        Reports print names ``find`` does not know ("Cheshire East Unitary
+        Authority", "Portsmouth City", "East Riding"): failing ``find``, the
+        name is tried without council words at either end, then as the start
+        of exactly one authority's name. Returns (None, reason) when nothing
+        or more than one authority fits.
+        """
+        found = self.find(name)
+        if found is not None:
+            return found, f"matched {name!r} to {found.name}"
+        words = name.split()
+        while words and words[-1].casefold() in _COUNCIL_WORDS:
+            words.pop()
+        while words and words[0].casefold() in _COUNCIL_WORDS:
+            words.pop(0)
+        shorter = " ".join(words)
+        if shorter and shorter != name and (found := self.find(shorter)) is not None:
+            return found, f"matched {name!r} without council words ({shorter!r}): {found.name}"
+        key = bare_key(shorter) if shorter else ""
+        starting = [a for a in self._by_slug.values() if key and bare_key(a.name).startswith(key + " ")]
+        if len(starting) == 1:
+            return starting[0], f"matched {name!r} to the only authority whose name begins with it: {starting[0].name}"
+        return None, f"an English authority named {name!r}"
 
     def lineage(self, slug: str) -> list[str]:
         """Return the slugs of all predecessors of ``slug``, recursively.

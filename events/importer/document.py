@@ -90,11 +90,15 @@ def read_pdf(data: bytes, name: str) -> Document:
 
 
 def read_text(data: bytes, name: str) -> Document:
-    """A plain-text (or Markdown) document, as one page; form feeds split pages."""
+    """A plain-text (or Markdown) document, as one page; form feeds split pages.
+
+    Line ends become LF whatever the file used, so that every parser's
+    line-anchored patterns hold for Windows-saved papers too."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UnreadableDocument(f"{name} is neither a PDF nor UTF-8 text.") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     pages = tuple(text.split("\f")) if "\f" in text else (text,)
     return Document(name, hashlib.sha256(data).hexdigest(), pages, "pdf" if len(pages) > 1 else "text")
 

@@ -73,10 +73,10 @@ class Draft:
 
 def match_authority(draft: Draft, registry: Registry, name: str, found: Found | None) -> Authority | None:
     """Set the draft's authority from a printed name, or report it missing."""
-    authority = registry.find(name)
+    authority, how = registry.match_printed(name)
     if authority is None:
-        draft.lack("authority", f"an English authority named {name!r}")
+        draft.lack("authority", how)
         return None
     draft.authority = authority.slug
-    draft.cite("authority", found, note=f"matched {name!r} to {authority.name}")
+    draft.cite("authority", found, note=how)
     return authority
