@@ -95,3 +95,25 @@ def test_cli_imports_a_folder_with_its_sidecar_index_and_a_summary(tmp_path):
     again = run(env, "import", str(SHARED / "reports/ofsted/manchester"), "--append",
                 "--index", str(SHARED / "reports/ofsted/index.csv"))
     assert again.stdout.splitlines()[-1] == "total: 4 already present"
+
+
+def test_reports_already_in_the_bundled_history_are_not_appended_again(tmp_path):
+    env = dict(os.environ, TIMELINE_DATABASE=str(tmp_path / "seeded.db"))
+    run(env, "db", "upgrade", check=True)
+    run(env, "seed", check=True)
+    result = run(env, "import", str(SHARED / "reports/ofsted/manchester"), "--append",
+                 "--index", str(SHARED / "reports/ofsted/index.csv"))
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "total: 4 already present", result.stdout + result.stderr
+    assert any("2022-05-19.pdf" in line and "same inspection with the same dates (2022-03-21 to 2022-04-01)" in line
+               for line in lines)
+    letter = run(env, "import", str(LETTER_2017), "--append")
+    assert "already present" in letter.stderr and "same monitoring_visit" in letter.stderr
+
+
+def test_a_different_publication_date_does_not_make_a_second_event(tmp_path):
+    env = dict(os.environ, TIMELINE_DATABASE=str(tmp_path / "twice.db"))
+    run(env, "db", "upgrade", check=True)
+    assert "appended" in run(env, "import", str(MANCHESTER_2022), "--append", "--published", "2022-05-19").stderr
+    again = run(env, "import", str(MANCHESTER_2022), "--append", "--published", "2022-05-20")
+    assert again.returncode == 0 and "already present" in again.stderr and "this document is event" in again.stderr

@@ -11,6 +11,7 @@ from events.errors import DomainError
 from events.importer.document import read_path
 from events.importer.draft import Draft, Published
 from events.importer.drafting import Context, PublicationIndex, draft_document
+from events.projections.views import resolve
 from events.registry import Registry
 from events.store import EventStore
 
@@ -64,11 +65,41 @@ def import_path(path: Path, registry: Registry, *, published: Callable[[Path], P
         return Outcome(path, "drafted", draft, _missing_summary(draft))
     if draft.authority is None:
         return Outcome(path, "refused", draft, "no authority: " + _missing_summary(draft))
+    present = already_present(store, draft)
+    if present:
+        return Outcome(path, "already present", draft, present)
     try:
         result = append_event(store, registry, draft.authority, draft.request(), recorded_by=recorded_by)
     except DomainError as exc:
         return Outcome(path, "refused", draft, f"{exc.detail} {_missing_summary(draft)}".strip(), exc.errors)
     return Outcome(path, "already present" if result.replayed else "appended", draft, _missing_summary(draft))
+
+
+def already_present(store: EventStore, draft: Draft) -> str:
+    """Why the draft's event is already in its authority's stream, or "" if it is not.
+
+    The document's hash names the event (its event_id), so the same file is
+    found whatever publication date was given this time. An event of the same
+    kind with the same printed dates, from another copy of the report (the
+    bundled history, a text version, a hand-typed entry), is the same event too:
+    appending it would double-count an inspection. Retracted events do not count.
+    """
+    request = draft.request()
+    existing = store.get_event(request["event_id"])
+    if existing is not None:
+        return f"this document is event {existing.event_id} (recorded {existing.recorded_at})"
+    occurred = request.get("occurred")
+    if not occurred:
+        return ""
+    for view in resolve(store.read_stream(draft.authority)):
+        if view.retraction is None and view.event.kind == request.get("kind") and view.occurred == occurred:
+            return (f"event {view.event.event_id} is the same {view.event.kind} with the same dates "
+                    f"({_dates(occurred)}), from {view.source.get('file') or view.source.get('title')}")
+    return ""
+
+
+def _dates(occurred: dict) -> str:
+    return occurred["start"] if occurred.get("start") == occurred.get("end") else f"{occurred['start']} to {occurred['end']}"
 
 
 def _missing_summary(draft: Draft) -> str:
