@@ -159,3 +159,15 @@ def upgrade(path: str) -> list[str]:
         return pending
     finally:
         db.conn.close()
+
+
+
+def pending(path: str) -> list[str]:
+    """Names of the migrations not yet applied to the database at `path` (all, if there is no file); writes nothing."""
+    from pathlib import Path
+
+    db = Database(path) if Path(path).is_file() else Database(memory=True)
+    try:
+        return [m.name for m in migrations.pending(db)]
+    finally:
+        db.conn.close()

@@ -15,7 +15,7 @@ from events.importer.drafting import PublicationIndex
 from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
 from events.projections.status import projection_of
-from migrations.migrations import upgrade
+from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
 from service.auth import new_token
 
@@ -25,8 +25,16 @@ def cli():
     """Children's Services Timeline: manage the database and serve the API."""
 
 
-def _services():
+def _services(schema: bool = True):
+    """The app's services; unless told otherwise, refuse to go on against a database not yet upgraded."""
+    if schema and not _schema_ready():
+        raise click.ClickException(f"the database {database_path(current_app)} is not set up or not up to date: "
+                                   "run `timeline db upgrade` first")
     return current_app.extensions["timeline"]
+
+
+def _schema_ready() -> bool:
+    return not pending(database_path(current_app))
 
 
 @cli.group()
@@ -87,14 +95,15 @@ def rebuild():
               help="CSV of publication dates (columns file, publication_date dd/mm/yy); default: an index.csv beside the documents")
 def import_(path, append_, published, index_path):
     """Draft events from a document (PDF or text) or every document in a folder."""
-    svc = _services()
+    # Drafting needs no database; with one, drafts link to events already in it.
+    svc = _services(schema=append_)
+    store = svc.store if _schema_ready() else None
     files = documents_in(path)
     index = PublicationIndex.load(index_path) if index_path else None
     chosen = published.date() if published else None
     lookup = lambda file: published_for(file, chosen, index)  # noqa: E731
-    store = svc.store if append_ else None
     if path.is_file():
-        outcome = import_path(path, svc.registry, published=lookup, store=store)
+        outcome = import_path(path, svc.registry, published=lookup, store=store, append=append_)
         if outcome.draft is not None:
             click.echo(json.dumps(outcome.draft.to_dict(), indent=2, ensure_ascii=False))
         click.echo(f"{outcome.path.name}: {outcome.status} {outcome.reason}".rstrip(), err=True)
@@ -102,7 +111,7 @@ def import_(path, append_, published, index_path):
     outcomes = []
     with click.progressbar(files, label=f"importing {len(files)} documents", file=sys.stderr) as bar:
         for file in bar:
-            outcomes.append(import_path(file, svc.registry, published=lookup, store=store))
+            outcomes.append(import_path(file, svc.registry, published=lookup, store=store, append=append_))
     click.echo(summary_table(outcomes, path))
     raise SystemExit(1 if any(o.status == "refused" for o in outcomes) else 0)
 

@@ -117,3 +117,31 @@ def test_a_different_publication_date_does_not_make_a_second_event(tmp_path):
     assert "appended" in run(env, "import", str(MANCHESTER_2022), "--append", "--published", "2022-05-19").stderr
     again = run(env, "import", str(MANCHESTER_2022), "--append", "--published", "2022-05-20")
     assert again.returncode == 0 and "already present" in again.stderr and "this document is event" in again.stderr
+
+
+COMMITTEE_2022 = SHARED / "seeds/003_99b81858136c566d.txt"
+ILACS_2022_EVENT = "bd026936-e62b-5816-9974-b10945c3ee3d"  # the bundled 2022 ILACS inspection
+
+
+def test_a_committee_report_is_linked_to_the_inspection_whose_table_it_quotes(client):
+    # the app fixture holds Manchester's bundled history
+    response = client.post("/api/drafts", data=COMMITTEE_2022.read_bytes(), content_type="text/plain")
+    draft = response.get_json()
+    assert draft["event"]["payload"]["responds_to"] == [ILACS_2022_EVENT]
+    assert "payload.responds_to" not in draft["missing"]
+    assert "quoted judgement table matches" in draft["evidence"]["payload.responds_to"]["note"]
+
+
+def test_without_a_matching_inspection_responds_to_stays_missing(tmp_path):
+    env = dict(os.environ, TIMELINE_DATABASE=str(tmp_path / "empty.db"))
+    run(env, "db", "upgrade", check=True)
+    draft = json.loads(run(env, "import", str(COMMITTEE_2022)).stdout)
+    assert draft["event"]["payload"]["responds_to"] == [] and "payload.responds_to" in draft["missing"]
+
+
+def test_drafting_needs_no_database_but_appending_asks_for_an_upgrade(tmp_path):
+    env = dict(os.environ, TIMELINE_DATABASE=str(tmp_path / "absent.db"))
+    assert json.loads(run(env, "import", str(REPORT_2010)).stdout)["format"] == "slac2009"
+    refused = run(env, "import", str(REPORT_2010), "--append")
+    assert refused.returncode != 0 and "run `timeline db upgrade` first" in refused.stderr
+    assert not (tmp_path / "absent.db").exists()

@@ -14,7 +14,8 @@ judgement table it quotes (area keys of the framework whose area names it prints
 ILACS 2018 or 2023, or the 2013-18 single inspection framework), and action-plan items
 when the report itemises them in a table with an action column and an owner or date
 column. `responds_to` needs the ids of events the document cannot know: it is left
-empty and reported missing, with what the report names, so a reviewer can link it.
+empty and reported missing, with what the report names; `events.importer.linking`
+fills it from the authority's stream when the quoted table identifies an inspection.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from events.errors import DomainError
 from events.importer.document import read_path
 from events.importer.draft import Draft, Published
 from events.importer.drafting import Context, PublicationIndex, draft_document
+from events.importer.linking import link_responses
 from events.projections.views import resolve
 from events.registry import Registry
 from events.store import EventStore
@@ -55,13 +56,16 @@ def published_for(path: Path, published: date | None, index: PublicationIndex | 
 
 
 def import_path(path: Path, registry: Registry, *, published: Callable[[Path], Published | None],
-                store: EventStore | None = None, recorded_by: str = "import") -> Outcome:
-    """Draft one document and, given a store, append it (after the same validation as the API)."""
+                store: EventStore | None = None, append: bool = False, recorded_by: str = "import") -> Outcome:
+    """Draft one document, linked to events already in the store if one is given; with `append`,
+    append it (after the same validation as the API) unless it is already present."""
     try:
         draft = draft_document(read_path(path), Context(registry, published(path)))
     except DomainError as exc:
         return Outcome(path, "refused", reason=exc.detail)
-    if store is None:
+    if store is not None and draft.authority is not None:
+        link_responses(draft, store.read_stream(draft.authority))
+    if store is None or not append:
         return Outcome(path, "drafted", draft, _missing_summary(draft))
     if draft.authority is None:
         return Outcome(path, "refused", draft, "no authority: " + _missing_summary(draft))

@@ -8,6 +8,7 @@ from events.dates import parse_day
 from events.importer.document import read_bytes
 from events.importer.draft import Published
 from events.importer.drafting import Context, draft_document
+from events.importer.linking import link_responses
 from service.api.blueprint import Blueprint, json_response, services
 
 blp = Blueprint("drafts", __name__, url_prefix="/api", description="Draft events from documents")
@@ -63,5 +64,8 @@ def post_draft():
     data, name = _upload()
     if not data:
         raise _bad("file", "the document is empty")
-    draft = draft_document(read_bytes(data, name), Context(services().registry, _published()))
+    svc = services()
+    draft = draft_document(read_bytes(data, name), Context(svc.registry, _published()))
+    if draft.authority is not None:
+        link_responses(draft, svc.store.read_stream(draft.authority))
     return json_response(draft.to_dict())
