@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 
 from events.dates import parse_partial
@@ -74,9 +75,15 @@ def event(store: EventStore, event_id: str, known_at: str | None = None) -> dict
 
 def national_status(store: EventStore, registry: Registry, as_of: date, known_at: str | None) -> dict:
     """Every active authority's status on one date, with how many stand at each overall grade."""
-    found = [dict(status(store, a.slug, as_of, known_at), name=a.name, region=a.region) for a in registry.active()]
+    found = list(national_statuses(store, registry, as_of, known_at))
     counts = Counter(str((s["overall"] or {}).get("grade") or "none") for s in found)
     return {"as_of": as_of.isoformat(), "counts_by_grade": dict(sorted(counts.items())), "authorities": found}
+
+
+def national_statuses(store: EventStore, registry: Registry, as_of: date, known_at: str | None) -> Iterator[dict]:
+    """Each active authority's status on one date with its name and region, one at a time."""
+    for a in registry.active():
+        yield dict(status(store, a.slug, as_of, known_at), name=a.name, region=a.region)
 
 
 def authority_summaries(store: EventStore, registry: Registry, today: date, *, region: str | None = None,

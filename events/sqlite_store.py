@@ -168,12 +168,25 @@ class SQLiteStore:
             params.append(limit)
         return [_row_to_event(r) for r in self._query(sql, params)]
 
-    def iter_all(self, batch: int = 5000) -> Iterator[StoredEvent]:
-        """Every event in position order, a batch at a time."""
-        after = 0
+    def iter_all(self, batch: int = 5000, after: int = 0, upto: int | None = None) -> Iterator[StoredEvent]:
+        """Every event in position order (after `after`, up to `upto` if given), a batch at a time."""
         while chunk := self.read_all(after, batch):
-            yield from chunk
+            for event in chunk:
+                if upto is not None and event.position > upto:
+                    return
+                yield event
             after = chunk[-1].position
+
+    def read_recent(self, limit: int, authority: str | None = None) -> list[StoredEvent]:
+        """The newest events (of one authority, or of all), newest first."""
+        where, params = ("WHERE authority = ?", [authority]) if authority else ("", [])
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events {where} ORDER BY position DESC LIMIT ?", params + [limit])
+        return [_row_to_event(r) for r in rows]
+
+    def stream_position(self, authority: str) -> int:
+        """The position of the authority's latest event (0 for an empty stream)."""
+        rows = self._query("SELECT last_position FROM streams WHERE authority = ?", (authority,))
+        return rows[0][0] if rows else 0
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

@@ -110,8 +110,14 @@ class EventStore(Protocol):
     def read_all(self, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events in position order after a position (the global feed)."""
 
-    def iter_all(self, batch: int = 5000) -> Iterator[StoredEvent]:
-        """Every event in position order, in batches, without holding them all."""
+    def iter_all(self, batch: int = 5000, after: int = 0, upto: int | None = None) -> Iterator[StoredEvent]:
+        """Every event in position order (after `after`, up to `upto`), in batches, without holding them all."""
+
+    def read_recent(self, limit: int, authority: str | None = None) -> list[StoredEvent]:
+        """The newest events (of one authority, or of all), newest first."""
+
+    def stream_position(self, authority: str) -> int:
+        """The position of the authority's latest event (0 for an empty stream)."""
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

@@ -16,7 +16,7 @@ from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
 from service import problems
-from service.api import authorities, drafts, events, schemas
+from service.api import authorities, drafts, events, feeds, schemas
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(authorities.blp)
     api.register_blueprint(events.blp)
     api.register_blueprint(drafts.blp)
+    api.register_blueprint(feeds.blp)
     problems.register(app)
     _docs_assets(app)
     return app

@@ -3,44 +3,55 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from events import queries
+from events import queries, tables
 from events.appending import append_event
 from service.api.blueprint import Blueprint, json_response, services, today
 from service.api import schemas
+from service.api.caching import IF_NONE_MATCH, etag_for, not_modified, stamp
+from service.api.formats import answer, format_docs, negotiate
 from service.api.requests import idempotency_key, json_body
 from service.auth import require_token
 from service.problems import problem
 
 blp = Blueprint("authorities", __name__, url_prefix="/api", description="Authorities and their record")
 PROBLEMS = {"404": {"description": "Unknown authority", "content": {"application/problem+json": {"schema": "Problem"}}}}
+CONDITIONAL = [IF_NONE_MATCH]
 
 
-@blp.route("/authorities")
+@blp.route("/authorities", parameters=CONDITIONAL)
 @blp.arguments(schemas.AuthoritiesQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.AuthoritySummary(many=True))
-def list_authorities(region=None, grade=None, regime=None, include_inactive=False):
+@blp.doc(responses=format_docs(tables.AUTHORITIES, "AuthoritySummary", "AuthoritySummary", many=True))
+def list_authorities(region=None, grade=None, regime=None, include_inactive=False, format_=None):
     """All authorities with their current status summary; filter by region, overall grade or regime."""
     svc = services()
-    return json_response(queries.authority_summaries(svc.store, svc.registry, today(), region=region, grade=grade,
-                                                     regime=regime, include_inactive=include_inactive))
+    fmt = negotiate(format_)
+    found = lambda: queries.authority_summaries(svc.store, svc.registry, today(), region=region, grade=grade,  # noqa: E731
+                                                regime=regime, include_inactive=include_inactive)
+    return answer(fmt, etag_for(svc.store.last_position(), fmt, today()), json_body=found,
+                  table=tables.AUTHORITIES, items=found)
 
 
-@blp.route("/authorities/<slug>")
+@blp.route("/authorities/<slug>", parameters=CONDITIONAL)
 @blp.response(200, schemas.AuthoritySummary)
 @blp.doc(responses=PROBLEMS)
 def get_authority(slug):
     """One authority: codes, predecessors, successors and its status today."""
     svc = services()
     authority = queries.authority_or_404(svc.registry, slug)
+    etag = etag_for(svc.store.stream_position(slug), "json", today())
+    if cached := not_modified(etag):
+        return cached
     out = authority.to_dict()
     out["status"] = queries.status(svc.store, slug, today(), None)
     out["links"] = {rel: url_for(f"authorities.{view}", slug=slug) for rel, view in
                     (("status", "get_status"), ("timeline", "get_timeline"), ("concerns", "get_concerns"),
                      ("judgements", "get_judgements"))}
-    return json_response(out)
+    out["links"]["feed"] = url_for("feeds.authority_feed", slug=slug)
+    return stamp(json_response(out), etag)
 
 
-@blp.route("/authorities/<slug>/status")
+@blp.route("/authorities/<slug>/status", parameters=CONDITIONAL)
 @blp.arguments(schemas.AsOfQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.Status)
 @blp.doc(responses=PROBLEMS)
@@ -48,21 +59,35 @@ def get_status(slug, as_of=None, known_at=None):
     """Status on a date (`as_of`, valid time) as known at a time (`known_at`, transaction time)."""
     svc = services()
     queries.authority_or_404(svc.registry, slug)
-    return json_response(queries.status(svc.store, slug, as_of or today(), known_at))
+    etag = etag_for(svc.store.stream_position(slug), "json", None if as_of else today())
+    if cached := not_modified(etag):
+        return cached
+    return stamp(json_response(queries.status(svc.store, slug, as_of or today(), known_at)), etag)
 
 
-@blp.route("/authorities/<slug>/timeline")
+@blp.route("/authorities/<slug>/timeline", parameters=CONDITIONAL)
 @blp.arguments(schemas.TimelineQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.Timeline)
-@blp.doc(responses=PROBLEMS)
-def get_timeline(slug, known_at=None, from_=None, to=None, kind=None, include_predecessors=True, cursor=None, limit=100):
-    """Every event in effective-date order, each with its source; cursor-paginated (Link: rel=next)."""
+@blp.doc(responses={**PROBLEMS, **format_docs(tables.TIMELINE, "timeline item (Event)", "Timeline")})
+def get_timeline(slug, known_at=None, from_=None, to=None, kind=None, include_predecessors=True, cursor=None, limit=None,
+                 format_=None):
+    """Every event in effective-date order, each with its source; cursor-paginated (Link: rel=next).
+
+    JSON pages 100 events at a time unless `limit` says otherwise; CSV and NDJSON send every event unless given a `limit`.
+    """
     svc = services()
     queries.authority_or_404(svc.registry, slug)
+    fmt = negotiate(format_)
+    streams = [slug] + (svc.registry.lineage(slug) if include_predecessors else [])
+    etag = etag_for(max(svc.store.stream_position(s) for s in streams), fmt)
+    if cached := not_modified(etag):
+        return cached
     items = queries.timeline(svc.store, svc.registry, slug, known_at=known_at, start=from_, end=to, kinds=kind,
                              include_predecessors=include_predecessors)
+    if limit is None and fmt == "json":
+        limit = 100
     try:
-        chunk, next_cursor = queries.page(items, cursor, limit)
+        chunk, next_cursor = queries.page(items, cursor, limit or len(items) or 1)
     except ValueError as exc:
         return _bad_cursor(exc)
     headers = {}
@@ -70,36 +95,44 @@ def get_timeline(slug, known_at=None, from_=None, to=None, kind=None, include_pr
         args = request.args.to_dict(flat=False)
         args["cursor"] = [next_cursor]
         headers["Link"] = f'<{url_for("authorities.get_timeline", slug=slug, **args)}>; rel="next"'
-    return json_response({"authority": slug, "events": chunk, "next_cursor": next_cursor}, headers=headers)
+    return answer(fmt, etag, json_body=lambda: {"authority": slug, "events": chunk, "next_cursor": next_cursor},
+                  table=tables.TIMELINE, items=lambda: chunk, headers=headers)
 
 
 def _bad_cursor(exc: ValueError):
     return problem(400, "Bad Request", "The cursor is not valid.", [{"field": "cursor", "reason": str(exc)}])
 
 
-@blp.route("/authorities/<slug>/concerns")
+@blp.route("/authorities/<slug>/concerns", parameters=CONDITIONAL)
 @blp.arguments(schemas.ConcernsQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.Concerns)
-@blp.doc(responses=PROBLEMS)
-def get_concerns(slug, as_of=None, known_at=None, state="open"):
+@blp.doc(responses={**PROBLEMS, **format_docs(tables.CONCERNS, "Concern with its authority", "Concerns")})
+def get_concerns(slug, as_of=None, known_at=None, state="open", format_=None):
     """Concerns on a date: open, overdue, closed (resolved or superseded) or all, with due dates and sources."""
     svc = services()
     queries.authority_or_404(svc.registry, slug)
+    fmt = negotiate(format_)
+    etag = etag_for(svc.store.stream_position(slug), fmt, None if as_of else today())
     as_of = as_of or today()
-    found = queries.concerns(svc.store, slug, as_of, known_at, state)
-    return json_response({"authority": slug, "as_of": as_of.isoformat(), "state": state, "concerns": found})
+    found = lambda: queries.concerns(svc.store, slug, as_of, known_at, state)  # noqa: E731
+    return answer(fmt, etag, json_body=lambda: {"authority": slug, "as_of": as_of.isoformat(), "state": state,
+                                                "concerns": found()},
+                  table=tables.CONCERNS, items=lambda: ({"authority": slug, **c} for c in found()))
 
 
-@blp.route("/authorities/<slug>/judgements")
+@blp.route("/authorities/<slug>/judgements", parameters=CONDITIONAL)
 @blp.arguments(schemas.JudgementsQuery, location="query", as_kwargs=True)
 @blp.response(200, schemas.Judgements)
-@blp.doc(responses=PROBLEMS)
-def get_judgements(slug, as_of=None, known_at=None, area=None):
+@blp.doc(responses={**PROBLEMS, **format_docs(tables.JUDGEMENTS, "Judgement with its authority", "Judgements")})
+def get_judgements(slug, as_of=None, known_at=None, area=None, format_=None):
     """Judgement history across frameworks, by area or normalised area."""
     svc = services()
     queries.authority_or_404(svc.registry, slug)
-    found = queries.judgements(svc.store, slug, as_of or today(), known_at, area)
-    return json_response({"authority": slug, "judgements": found})
+    fmt = negotiate(format_)
+    etag = etag_for(svc.store.stream_position(slug), fmt, None if as_of else today())
+    found = lambda: queries.judgements(svc.store, slug, as_of or today(), known_at, area)  # noqa: E731
+    return answer(fmt, etag, json_body=lambda: {"authority": slug, "judgements": found()},
+                  table=tables.JUDGEMENTS, items=lambda: ({"authority": slug, **j} for j in found()))
 
 
 @blp.route("/authorities/<slug>/events", methods=["POST"])

@@ -29,17 +29,29 @@ class KnownAtField(fields.String):
             raise ValidationError(str(exc)) from None
 
 
+def format_field() -> fields.String:
+    """`?format=`: the list's format, overriding the Accept header."""
+    return fields.String(data_key="format", validate=validate.OneOf(["json", "csv", "ndjson"]),
+                         metadata={"description": "json, csv or ndjson (overrides the Accept header)"})
+
+
 class AsOfQuery(Strict):
     as_of = DayField(metadata={"description": "valid date (default today): the record as it stood on this day"})
     known_at = KnownAtField(metadata={"description": "transaction time: only events recorded by then (default now)"})
 
 
+class NationalStatusQuery(AsOfQuery):
+    format_ = format_field()
+
+
 class ConcernsQuery(AsOfQuery):
     state = fields.String(load_default="open", validate=validate.OneOf(CONCERN_STATES))
+    format_ = format_field()
 
 
 class JudgementsQuery(AsOfQuery):
     area = fields.String(metadata={"description": "an area key or a normalised area: " + ", ".join(NORMALISED_AREAS)})
+    format_ = format_field()
 
 
 class TimelineQuery(Strict):
@@ -49,12 +61,21 @@ class TimelineQuery(Strict):
     kind = fields.List(fields.String(validate=validate.OneOf(KINDS)), metadata={"description": "repeatable"})
     include_predecessors = fields.Boolean(load_default=True, metadata={"description": "show predecessor authorities' events, marked from_predecessor"})
     cursor = fields.String()
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "page size: default 100 for JSON; CSV and NDJSON send every event unless given"})
+    format_ = format_field()
 
 
 class FeedQuery(Strict):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "last position seen"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "page size: default 100 for JSON; CSV and NDJSON stream every event after `after` unless given"})
+    format_ = format_field()
+
+
+class AtomQuery(Strict):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "how many of the newest events"})
 
 
 class AuthoritiesQuery(Strict):
@@ -62,6 +83,7 @@ class AuthoritiesQuery(Strict):
     grade = fields.Integer(validate=validate.Range(min=1, max=4), metadata={"description": "overall grade in force"})
     regime = fields.String(validate=validate.OneOf(["monitoring", "intervention", "none"]))
     include_inactive = fields.Boolean(load_default=False)
+    format_ = format_field()
 
 
 class Event(Schema):
