@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from events import outbox
 from events.dates import format_timestamp, utc_now
 from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
@@ -104,6 +105,7 @@ class SQLiteStore:
             db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
                        (stored.version, stored.position, authority))
             self._write_projection(authority, project(self.read_stream(authority)))
+            outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:

@@ -171,3 +171,99 @@ def pending(path: str) -> list[str]:
         return [m.name for m in migrations.pending(db)]
     finally:
         db.conn.close()
+
+
+@migrations()
+def m005_webhooks(db: Database) -> None:
+    """Webhooks, their outbox of deliveries and each attempt, alerts raised once, the clock's lease and job runs."""
+    db.execute(
+        """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            authorities TEXT CHECK (authorities IS NULL OR json_valid(authorities)),
+            kinds TEXT CHECK (kinds IS NULL OR json_valid(kinds)),
+            description TEXT,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            topic TEXT NOT NULL,
+            authority TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            detail TEXT NOT NULL CHECK (json_valid(detail))
+        )
+        """
+    )
+    db.execute("CREATE INDEX alerts_by_time ON alerts (raised_at)")
+    # The outbox: written in the transaction that stores its event or alert, sent later by the clock.
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+            topic TEXT NOT NULL,
+            event_id TEXT REFERENCES events (event_id),
+            alert_id INTEGER REFERENCES alerts (id),
+            body TEXT NOT NULL CHECK (json_valid(body)),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            CHECK ((event_id IS NULL) != (alert_id IS NULL))
+        )
+        """
+    )
+    db.execute("CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)")
+    db.execute("CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id)")
+    db.execute(
+        """
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            duration_ms INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, attempt)")
+    db.execute(
+        """
+        CREATE TABLE clock_lease (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            ok INTEGER,
+            detail TEXT CHECK (detail IS NULL OR json_valid(detail))
+        )
+        """
+    )
+    db.execute("CREATE INDEX job_runs_by_job ON job_runs (job, id)")

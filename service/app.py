@@ -15,8 +15,9 @@ from flask_smorest import Api
 from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
+from events.webhooks import WebhookPatch, WebhookRequest
 from service import problems
-from service.api import authorities, drafts, events, feeds, schemas
+from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -79,6 +80,10 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(events.blp)
     api.register_blueprint(drafts.blp)
     api.register_blueprint(feeds.blp)
+    api.spec.components.schema("WebhookRequest", schema=WebhookRequest)
+    api.spec.components.schema("WebhookPatch", schema=WebhookPatch)
+    api.register_blueprint(webhooks.blp)
+    api.register_blueprint(operations.blp)
     problems.register(app)
     _docs_assets(app)
     return app

@@ -40,3 +40,19 @@ def require_token(store: EventStore, authority: str) -> Token:
     if not token.may_append_to(authority):
         raise Forbidden(f"Token {token.name!r} may not append to {authority}.")
     return token
+
+
+def require_admin(store: EventStore) -> Token:
+    """The request's token, allowed to administer the service (webhooks, deliveries); 401 otherwise.
+
+    For now any valid, unrevoked bearer token is an admin, with the same 401
+    rules as `require_token`; token scopes (append | admin) replace this at merge.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
+    token = store.find_token(hash_token(value.strip()))
+    if token is None:
+        raise Unauthorized("The bearer token is unknown or revoked.")
+    return token

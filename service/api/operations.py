@@ -1,0 +1,79 @@
+"""Public reads about the running service: alerts raised, and health (database, clock, jobs)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime
+
+from marshmallow import fields, validate
+
+from events import alerts, clock_state
+from events.dates import parse_timestamp
+from events.outbox import ALERT_TOPICS
+from events.schemas import Strict
+from service.api import schemas
+from service.api.blueprint import Blueprint, json_response, services
+
+blp = Blueprint("operations", __name__, url_prefix="/api", description="Alerts and health")
+
+DEFAULT_STALE_SECONDS = 120
+
+
+class AlertsQuery(Strict):
+    authority = fields.String(validate=validate.Length(min=1, max=100))
+    topic = fields.String(validate=validate.OneOf(ALERT_TOPICS))
+    since = schemas.KnownAtField(metadata={"description": "only alerts raised at or after this time (ISO or date)"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+@blp.route("/alerts")
+@blp.arguments(AlertsQuery, location="query", as_kwargs=True)
+def list_alerts(authority=None, topic=None, since=None, limit=100):
+    """Alerts raised by the daily sweep (`concern.overdue`, `visit.expected_overdue`), newest first."""
+    return json_response({"alerts": alerts.list_alerts(services().store, authority, topic, since, limit)})
+
+
+@blp.route("/health")
+def health():
+    """ok or degraded: database reachable, last event position, the clock's heartbeat and each job's last run.
+
+    503 only when the database cannot be read; a stale clock or a failed job is
+    `degraded` with 200, since the API itself still answers.
+    """
+    store = services().store
+    try:
+        position = store.last_position()
+        lease = clock_state.lease(store.db)
+        runs = clock_state.last_runs(store.db)
+        backlog = dict(store.db.execute("SELECT state, count(*) FROM deliveries WHERE state != 'delivered' "
+                                        "GROUP BY state").fetchall())
+    except sqlite3.Error as exc:
+        return json_response({"status": "down", "problems": [f"database unreachable: {exc}"],
+                              "database": {"reachable": False}}, 503)
+    problems = []
+    clock = _clock(lease, store.clock())
+    if clock is None:
+        problems.append("no clock has ever run (start `timeline clock`)")
+    elif clock["heartbeat_age_seconds"] > _stale_after():
+        problems.append(f"the clock's last heartbeat was {clock['heartbeat_age_seconds']:.0f} s ago")
+    problems += [f"job {job} failed at {run['finished_at']}" for job, run in runs.items() if run["ok"] is False]
+    return json_response({
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "database": {"reachable": True, "last_position": position},
+        "clock": clock,
+        "jobs": runs,
+        "deliveries": {"pending": backlog.get("pending", 0), "dead": backlog.get("dead", 0)},
+    })
+
+
+def _clock(lease: dict | None, now: datetime) -> dict | None:
+    if lease is None:
+        return None
+    age = (now - parse_timestamp(lease["heartbeat_at"])).total_seconds()
+    return {"holder": lease["holder"], "last_heartbeat": lease["heartbeat_at"], "heartbeat_age_seconds": round(age, 1),
+            "lease_expires_at": lease["expires_at"]}
+
+
+def _stale_after() -> float:
+    return float(os.environ.get("TIMELINE_CLOCK_STALE", DEFAULT_STALE_SECONDS))

@@ -1,0 +1,79 @@
+"""Sending the outbox: POST each due delivery, signed, and record what happened."""
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from events import deliveries
+from events.deliveries import Attempt, DeliverySettings
+
+log = logging.getLogger(__name__)
+USER_AGENT = "childrens-services-timeline-webhooks/1"
+MAX_ERROR = 500
+CLAIM_MARGIN = timedelta(seconds=60)
+
+Sender = Callable[[str, dict, bytes, float], Attempt]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver that redirects has not received: 3xx is a failed attempt, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def post(url: str, headers: dict, body: bytes, timeout: float) -> Attempt:
+    """POST once; the status code, or the error (refused, timed out, …), and how long it took."""
+    started = time.monotonic()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    status, error = None, None
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            status = response.status
+            response.read(64 * 1024)  # drain a little so keep-alive receivers are not cut off mid-write
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        error = f"HTTP {exc.code} {exc.reason}".strip()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        error = f"{type(reason).__name__}: {reason}"[:MAX_ERROR]
+    return Attempt(status, error, int((time.monotonic() - started) * 1000))
+
+
+def headers_for(delivery: dict, timestamp: int) -> dict:
+    """The headers of one delivery: its id, topic, timestamp and signature over timestamp.body."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Timeline-Delivery": delivery["id"],
+        "X-Timeline-Topic": delivery["topic"],
+        "X-Timeline-Timestamp": str(timestamp),
+        "X-Timeline-Signature": deliveries.sign(delivery["secret"], timestamp, delivery["body"]),
+    }
+
+
+def deliver_due(db: Database, now: datetime, settings: DeliverySettings, send: Sender = post,
+                limit: int = 100) -> dict:
+    """The deliver job: send every due delivery once; counts of delivered, retrying and dead."""
+    counts = {"delivered": 0, "pending": 0, "dead": 0, "skipped": 0}
+    for delivery in deliveries.due(db, now, limit):
+        if not deliveries.claim(db, delivery, now + timedelta(seconds=settings.timeout) + CLAIM_MARGIN):
+            counts["skipped"] += 1  # another sender took it
+            continue
+        attempt = send(delivery["url"], headers_for(delivery, int(now.timestamp())), delivery["body"].encode(),
+                       settings.timeout)
+        state = deliveries.record(db, delivery, attempt, now, settings)
+        counts[state] += 1
+        if state != "delivered":
+            log.warning("delivery %s to webhook %s failed (attempt %s): %s; now %s", delivery["id"],
+                        delivery["webhook_id"], delivery["attempts"] + 1, attempt.error, state)
+    return counts
