@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from events import outbox
+from events.chain import GENESIS, Link, link
 from events.dates import format_timestamp, utc_now
 from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
@@ -25,6 +26,7 @@ _EVENT_COLUMNS = (
     "occurred_start, occurred_end, recorded_at, recorded_by, payload, source"
 )
 _TOKEN_COLUMNS = "name, created_at, revoked_at, authorities"
+_LINK_COLUMNS = "position, event_id, stream_prev, stream_hash, global_prev, global_hash"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -47,6 +49,27 @@ def _row_to_event(row: tuple) -> StoredEvent:
         occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
         payload=json.loads(payload), source=json.loads(source),
     )
+
+
+def _insert_links(db: Database, links: list[Link]) -> None:
+    db.conn.executemany(f"INSERT INTO event_hashes ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                        [(l.position, l.event_id, l.stream_prev, l.stream_hash, l.global_prev, l.global_hash)
+                         for l in links])
+
+
+def link_existing_events(db: Database, batch: int = 5000) -> int:
+    """Chain every stored event, in position order, into an empty `event_hashes` (migration m006); return the count."""
+    stream_heads: dict[str, str] = {}
+    global_head, after, count = GENESIS, 0, 0
+    while rows := db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                             (after, batch)).fetchall():
+        links = []
+        for event in map(_row_to_event, rows):
+            links.append(link(event, stream_heads.get(event.authority, GENESIS), global_head))
+            stream_heads[event.authority], global_head = links[-1].stream_hash, links[-1].global_hash
+        _insert_links(db, links)
+        after, count = rows[-1][3], count + len(rows)
+    return count
 
 
 def _row_to_token(row: tuple) -> Token:
@@ -139,12 +162,22 @@ class SQLiteStore:
              event.date_precision, event.occurred["start"], event.occurred["end"], recorded_at, recorded_by,
              json.dumps(event.payload, sort_keys=True), json.dumps(event.source, sort_keys=True), request_hash),
         )
-        return StoredEvent(
+        stored = StoredEvent(
             event_id=event.event_id, authority=authority, version=version, position=cursor.lastrowid,
             kind=event.kind, schema_version=event.schema_version, effective_on=event.effective_on,
             date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
             recorded_by=recorded_by, payload=event.payload, source=event.source,
         )
+        self._write_link(stored)
+        return stored
+
+    def _write_link(self, event: StoredEvent) -> None:
+        """Chain the event just inserted onto its stream's head and the global head (same transaction)."""
+        global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
+        stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h ON h.position = e.position "
+                                  "WHERE e.authority = ? AND e.version = ?", (event.authority, event.version - 1))
+        _insert_links(self.db, [link(event, stream_head[0][0] if stream_head else GENESIS,
+                                     global_head[0][0] if global_head else GENESIS)])
 
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""
@@ -189,6 +222,27 @@ class SQLiteStore:
         """The position of the authority's latest event (0 for an empty stream)."""
         rows = self._query("SELECT last_position FROM streams WHERE authority = ?", (authority,))
         return rows[0][0] if rows else 0
+    def iter_chain(self, batch: int = 5000) -> Iterator[tuple[int, StoredEvent | None, Link | None]]:
+        """(position, event, link) for every position that has an event or a link, in order, a batch at a time.
+
+        Either side may be None: an event never linked, or a link whose event is gone.
+        """
+        after = 0
+        while True:
+            rows = self._query(
+                f"SELECT p.position, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}, "
+                f"{', '.join('h.' + c.strip() for c in _LINK_COLUMNS.split(','))} "
+                "FROM (SELECT position FROM events WHERE position > ? UNION "
+                "      SELECT position FROM event_hashes WHERE position > ? ORDER BY position LIMIT ?) p "
+                "LEFT JOIN events e ON e.position = p.position "
+                "LEFT JOIN event_hashes h ON h.position = p.position ORDER BY p.position", (after, after, batch))
+            if not rows:
+                return
+            for row in rows:
+                event_row, link_row = row[1:15], row[15:]
+                yield (row[0], _row_to_event(event_row) if event_row[0] is not None else None,
+                       Link(*link_row) if link_row[0] is not None else None)
+            after = rows[-1][0]
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

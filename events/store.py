@@ -148,3 +148,6 @@ class EventStore(Protocol):
 
     def revoke_token(self, name: str) -> bool:
         """Revoke by name; False if there is no such live token."""
+
+    def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
+        """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""

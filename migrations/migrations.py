@@ -148,6 +148,42 @@ def m003_projections(db: Database) -> None:
     db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
 
 
+@migrations()
+def m006_event_hashes(db: Database) -> None:
+    """Hash chains over the events (per stream and global), append-only like the events, back-filled."""
+    from events.sqlite_store import link_existing_events
+
+    # A table of its own rather than columns on events: events' rows and triggers stay as they were,
+    # and a link whose event has been deleted behind the service's back still names that event.
+    db.execute(
+        """
+        CREATE TABLE event_hashes (
+            position INTEGER PRIMARY KEY REFERENCES events (position),
+            event_id TEXT NOT NULL UNIQUE,
+            stream_prev TEXT NOT NULL,
+            stream_hash TEXT NOT NULL,
+            global_prev TEXT NOT NULL,
+            global_hash TEXT NOT NULL
+        )
+        """
+    )
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""
+            CREATE TRIGGER event_hashes_refuse_{action.lower()} BEFORE {action} ON event_hashes
+            BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+            """
+        )
+    db.execute(
+        """
+        CREATE TRIGGER event_hashes_refuse_replace BEFORE INSERT ON event_hashes
+        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position OR event_id = NEW.event_id)
+        BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+        """
+    )
+    link_existing_events(db)
+
+
 def upgrade(path: str) -> list[str]:
     """Apply pending migrations to the database at `path`; return the names applied."""
     from events.sqlite_store import connect

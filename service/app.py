@@ -18,6 +18,7 @@ from events.sqlite_store import SQLiteStore
 from events.webhooks import WebhookPatch, WebhookRequest
 from service import problems
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
+from service.api import verify as verify_api
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -84,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.schema("WebhookPatch", schema=WebhookPatch)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(operations.blp)
+    api.register_blueprint(verify_api.blp)
     problems.register(app)
     _docs_assets(app)
     return app

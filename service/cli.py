@@ -18,6 +18,7 @@ from events.projections.status import projection_of
 from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
 from service.auth import new_token
+from service.cli_verify import verify
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -186,3 +187,6 @@ def serve(bind, workers):
     argv += (["--bind", bind] if bind else []) + (["--workers", str(workers)] if workers else [])
     env = dict(os.environ, TIMELINE_DATABASE=str(Path(path).resolve()))
     os.execve(sys.executable, argv + ["wsgi:app"], env)
+
+
+cli.add_command(verify)

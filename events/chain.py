@@ -1,0 +1,58 @@
+"""The hash chains that make tampering with stored events evident.
+
+Every event is linked twice: into its authority's stream and into the global
+sequence. A link's hash is SHA-256 over the previous link's hash followed by the
+event's canonical form, so changing, removing or reordering any stored event
+breaks every later link of both chains. The store writes a link in the same
+transaction as its event; `events.verify` walks them again.
+
+This is tamper *evidence*, not prevention: someone able to write the file and
+knowing this scheme could recompute every later hash. Keeping a copy of the
+head (`GET /api/verify` reports it) somewhere else closes that gap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from events.store import StoredEvent
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Link:
+    """The stored hashes of one event: its place in its stream's chain and in the global chain."""
+
+    position: int
+    event_id: str
+    stream_prev: str
+    stream_hash: str
+    global_prev: str
+    global_hash: str
+
+
+def canonical(event: StoredEvent) -> bytes:
+    """Every stored field of the event as JSON with sorted keys and no whitespace (ASCII, so byte-stable)."""
+    fields = {
+        "event_id": event.event_id, "authority": event.authority, "version": event.version,
+        "position": event.position, "kind": event.kind, "schema_version": event.schema_version,
+        "effective_on": event.effective_on, "date_precision": event.date_precision,
+        # Only the two columns the store keeps: what is hashed is what can be read back.
+        "occurred": {"start": event.occurred["start"], "end": event.occurred["end"]},
+        "recorded_at": event.recorded_at, "recorded_by": event.recorded_by,
+        "payload": event.payload, "source": event.source,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def chain_hash(prev: str, event: StoredEvent) -> str:
+    """The hash of the link after `prev` that holds `event`: sha256 hex of prev + canonical form."""
+    return hashlib.sha256(prev.encode("ascii") + canonical(event)).hexdigest()
+
+
+def link(event: StoredEvent, stream_prev: str, global_prev: str) -> Link:
+    """The link for a newly stored event, given the heads of its stream's chain and of the global chain."""
+    return Link(event.position, event.event_id, stream_prev, chain_hash(stream_prev, event),
+                global_prev, chain_hash(global_prev, event))
