@@ -148,6 +148,27 @@ def m003_projections(db: Database) -> None:
     db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
 
 
+@migrations()
+def m007_token_scopes(db: Database) -> None:
+    """Token scopes (`append`, `admin`, space-separated; existing tokens may append) and write rate-limit windows.
+
+    The windows live in the database because writes hit it anyway and gunicorn
+    runs several worker processes: a counter in each process would multiply the limit.
+    """
+    db.execute("ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'append' "
+               "CHECK (scope <> '' AND trim(replace(replace(scope, 'append', ''), 'admin', '')) = '')")
+    db.execute(
+        """
+        CREATE TABLE rate_limit_windows (
+            bucket TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (bucket, window_start)
+        )
+        """
+    )
+
+
 def upgrade(path: str) -> list[str]:
     """Apply pending migrations to the database at `path`; return the names applied."""
     from events.sqlite_store import connect

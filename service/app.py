@@ -15,7 +15,7 @@ from flask_smorest import Api
 from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
-from service import problems
+from service import headers, problems
 from service.api import authorities, drafts, events, schemas
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(events.blp)
     api.register_blueprint(drafts.blp)
     problems.register(app)
+    headers.register(app)
     _docs_assets(app)
     return app
 
