@@ -25,8 +25,8 @@ _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
     "occurred_start, occurred_end, recorded_at, recorded_by, payload, source"
 )
-_TOKEN_COLUMNS = "name, created_at, revoked_at, authorities"
 _LINK_COLUMNS = "position, event_id, stream_prev, stream_hash, global_prev, global_hash"
+_TOKEN_COLUMNS = "name, created_at, revoked_at, authorities, scope, token_hash"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -73,8 +73,9 @@ def link_existing_events(db: Database, batch: int = 5000) -> int:
 
 
 def _row_to_token(row: tuple) -> Token:
-    name, created_at, revoked_at, authorities = row
-    return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None)
+    name, created_at, revoked_at, authorities, scope, token_hash = row
+    return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None,
+                 tuple(scope.split()), token_hash)
 
 
 class SQLiteStore:
@@ -290,13 +291,15 @@ class SQLiteStore:
 
     # -- tokens ---------------------------------------------------------
 
-    def create_token(self, name: str, token_hash: str, authorities: list[str] | None = None) -> None:
-        """Record a token by its hash; ValueError if the name is taken."""
+    def create_token(self, name: str, token_hash: str, authorities: list[str] | None = None,
+                     scopes: tuple[str, ...] = ("append",)) -> None:
+        """Record a token by its hash with its scopes (space-separated in one column); ValueError if the name is taken."""
         try:
             with self.db.atomic():
-                self.db.execute("INSERT INTO tokens (name, token_hash, authorities, created_at) VALUES (?, ?, ?, ?)",
+                self.db.execute("INSERT INTO tokens (name, token_hash, authorities, created_at, scope) "
+                                "VALUES (?, ?, ?, ?, ?)",
                                 (name, token_hash, json.dumps(authorities) if authorities is not None else None,
-                                 format_timestamp(self.clock())))
+                                 format_timestamp(self.clock()), " ".join(scopes)))
         except sqlite3.IntegrityError:
             raise ValueError(f"a token named {name!r} already exists") from None
 

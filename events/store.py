@@ -65,6 +65,9 @@ class AppendResult:
     replayed: bool
 
 
+TOKEN_SCOPES = ("append", "admin")
+
+
 @dataclass(frozen=True)
 class Token:
     """An API token's record (never its value)."""
@@ -73,10 +76,16 @@ class Token:
     created_at: str
     revoked_at: str | None
     authorities: tuple[str, ...] | None = None  # None: may append anywhere
+    scopes: tuple[str, ...] = ("append",)
+    token_hash: str = field(default="", repr=False)  # for the constant-time check after lookup
 
     def may_append_to(self, authority: str) -> bool:
-        """Whether this token may append to an authority's stream."""
+        """Whether this token may append to an authority's stream (its scopes aside)."""
         return self.authorities is None or authority in self.authorities
+
+    def has_scope(self, scope: str) -> bool:
+        """Whether the token was given this scope (`append` or `admin`); neither implies the other."""
+        return scope in self.scopes
 
 
 Projector = Callable[[list[StoredEvent]], Projection]
@@ -137,8 +146,9 @@ class EventStore(Protocol):
     def count_overdue(self, authority: str, as_of: str) -> int:
         """Stored concerns open with a due date before as_of."""
 
-    def create_token(self, name: str, token_hash: str, authorities: list[str] | None = None) -> None:
-        """Record a token by its hash; ValueError if the name is taken."""
+    def create_token(self, name: str, token_hash: str, authorities: list[str] | None = None,
+                     scopes: tuple[str, ...] = ("append",)) -> None:
+        """Record a token by its hash with its scopes; ValueError if the name is taken."""
 
     def find_token(self, token_hash: str) -> Token | None:
         """The unrevoked token with this hash."""

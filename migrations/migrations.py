@@ -149,67 +149,6 @@ def m003_projections(db: Database) -> None:
 
 
 @migrations()
-def m006_event_hashes(db: Database) -> None:
-    """Hash chains over the events (per stream and global), append-only like the events, back-filled."""
-    from events.sqlite_store import link_existing_events
-
-    # A table of its own rather than columns on events: events' rows and triggers stay as they were,
-    # and a link whose event has been deleted behind the service's back still names that event.
-    db.execute(
-        """
-        CREATE TABLE event_hashes (
-            position INTEGER PRIMARY KEY REFERENCES events (position),
-            event_id TEXT NOT NULL UNIQUE,
-            stream_prev TEXT NOT NULL,
-            stream_hash TEXT NOT NULL,
-            global_prev TEXT NOT NULL,
-            global_hash TEXT NOT NULL
-        )
-        """
-    )
-    for action in ("UPDATE", "DELETE"):
-        db.execute(
-            f"""
-            CREATE TRIGGER event_hashes_refuse_{action.lower()} BEFORE {action} ON event_hashes
-            BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
-            """
-        )
-    db.execute(
-        """
-        CREATE TRIGGER event_hashes_refuse_replace BEFORE INSERT ON event_hashes
-        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position OR event_id = NEW.event_id)
-        BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
-        """
-    )
-    link_existing_events(db)
-
-
-def upgrade(path: str) -> list[str]:
-    """Apply pending migrations to the database at `path`; return the names applied."""
-    from events.sqlite_store import connect
-
-    db = connect(path)
-    try:
-        pending = [m.name for m in migrations.pending(db)]
-        migrations.apply(db)
-        return pending
-    finally:
-        db.conn.close()
-
-
-
-def pending(path: str) -> list[str]:
-    """Names of the migrations not yet applied to the database at `path` (all, if there is no file); writes nothing."""
-    from pathlib import Path
-
-    db = Database(path) if Path(path).is_file() else Database(memory=True)
-    try:
-        return [m.name for m in migrations.pending(db)]
-    finally:
-        db.conn.close()
-
-
-@migrations()
 def m005_webhooks(db: Database) -> None:
     """Webhooks, their outbox of deliveries and each attempt, alerts raised once, the clock's lease and job runs."""
     db.execute(
@@ -303,3 +242,85 @@ def m005_webhooks(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX job_runs_by_job ON job_runs (job, id)")
+
+
+@migrations()
+def m006_event_hashes(db: Database) -> None:
+    """Hash chains over the events (per stream and global), append-only like the events, back-filled."""
+    from events.sqlite_store import link_existing_events
+
+    # A table of its own rather than columns on events: events' rows and triggers stay as they were,
+    # and a link whose event has been deleted behind the service's back still names that event.
+    db.execute(
+        """
+        CREATE TABLE event_hashes (
+            position INTEGER PRIMARY KEY REFERENCES events (position),
+            event_id TEXT NOT NULL UNIQUE,
+            stream_prev TEXT NOT NULL,
+            stream_hash TEXT NOT NULL,
+            global_prev TEXT NOT NULL,
+            global_hash TEXT NOT NULL
+        )
+        """
+    )
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""
+            CREATE TRIGGER event_hashes_refuse_{action.lower()} BEFORE {action} ON event_hashes
+            BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+            """
+        )
+    db.execute(
+        """
+        CREATE TRIGGER event_hashes_refuse_replace BEFORE INSERT ON event_hashes
+        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position OR event_id = NEW.event_id)
+        BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+        """
+    )
+    link_existing_events(db)
+
+
+@migrations()
+def m007_token_scopes(db: Database) -> None:
+    """Token scopes (`append`, `admin`, space-separated; existing tokens may append) and write rate-limit windows.
+
+    The windows live in the database because writes hit it anyway and gunicorn
+    runs several worker processes: a counter in each process would multiply the limit.
+    """
+    db.execute("ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'append' "
+               "CHECK (scope <> '' AND trim(replace(replace(scope, 'append', ''), 'admin', '')) = '')")
+    db.execute(
+        """
+        CREATE TABLE rate_limit_windows (
+            bucket TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (bucket, window_start)
+        )
+        """
+    )
+
+
+def upgrade(path: str) -> list[str]:
+    """Apply pending migrations to the database at `path`; return the names applied."""
+    from events.sqlite_store import connect
+
+    db = connect(path)
+    try:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    finally:
+        db.conn.close()
+
+
+
+def pending(path: str) -> list[str]:
+    """Names of the migrations not yet applied to the database at `path` (all, if there is no file); writes nothing."""
+    from pathlib import Path
+
+    db = Database(path) if Path(path).is_file() else Database(memory=True)
+    try:
+        return [m.name for m in migrations.pending(db)]
+    finally:
+        db.conn.close()

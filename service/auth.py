@@ -1,13 +1,21 @@
-"""Bearer tokens: made once, shown once, stored only as SHA-256 hashes."""
+"""Bearer tokens: made once, shown once, stored only as SHA-256 hashes, each with its scopes.
+
+Scopes are given at creation and neither implies the other: `append` may add
+events (to the listed authorities, if any), `admin` may manage tokens and
+webhooks. An admin token cannot append, so a leaked administrative token cannot
+write history and every event's `recorded_by` names a token made for writing;
+a token may be given both scopes when one caller needs both.
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
-from flask import request
+from flask import g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from events.store import EventStore, Token
+from events.store import TOKEN_SCOPES, EventStore, Token
 
 TOKEN_PREFIX = "cst_"
 
@@ -17,42 +25,48 @@ def hash_token(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def new_token(store: EventStore, name: str, authorities: list[str] | None = None) -> str:
-    """Create a token and return its value (the only time it is ever available)."""
+def new_token(store: EventStore, name: str, authorities: list[str] | None = None,
+              scopes: tuple[str, ...] = ("append",)) -> str:
+    """Create a token with its scopes and return its value (the only time it is ever available)."""
+    unknown = [s for s in scopes if s not in TOKEN_SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be among {', '.join(TOKEN_SCOPES)}")
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    store.create_token(name, hash_token(value), authorities)
+    store.create_token(name, hash_token(value), authorities, tuple(dict.fromkeys(scopes)))
     return value
 
 
-def require_token(store: EventStore, authority: str) -> Token:
-    """The request's token, allowed to append to `authority`; 401 or 403 otherwise.
+def authenticate(store: EventStore) -> Token:
+    """The request's live token; 401 if there is none, or it is unknown or revoked.
 
-    Lookup is by hash, so the comparison is of digests in an indexed equality,
-    never of the secret itself character by character.
+    Lookup is by hash (an indexed equality on digests, never on the secret),
+    then the digests are compared again in constant time.
     """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
-    token = store.find_token(hash_token(value.strip()))
-    if token is None:
+    digest = hash_token(value.strip())
+    token = store.find_token(digest)
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
         raise Unauthorized("The bearer token is unknown or revoked.")
+    g.token = token  # for per-token rate limits
+    return token
+
+
+def require_token(store: EventStore, authority: str) -> Token:
+    """The request's token, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise."""
+    token = authenticate(store)
+    if not token.has_scope("append"):
+        raise Forbidden(f"Token {token.name!r} has no 'append' scope (its scopes: {' '.join(token.scopes)}).")
     if not token.may_append_to(authority):
         raise Forbidden(f"Token {token.name!r} may not append to {authority}.")
     return token
 
 
 def require_admin(store: EventStore) -> Token:
-    """The request's token, allowed to administer the service (webhooks, deliveries); 401 otherwise.
-
-    For now any valid, unrevoked bearer token is an admin, with the same 401
-    rules as `require_token`; token scopes (append | admin) replace this at merge.
-    """
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
-    token = store.find_token(hash_token(value.strip()))
-    if token is None:
-        raise Unauthorized("The bearer token is unknown or revoked.")
+    """The request's token, with scope `admin` (tokens, webhooks); 401 or 403 otherwise."""
+    token = authenticate(store)
+    if not token.has_scope("admin"):
+        raise Forbidden(f"Token {token.name!r} has no 'admin' scope (its scopes: {' '.join(token.scopes)}).")
     return token

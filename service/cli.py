@@ -17,6 +17,7 @@ from events.loading import LoadReport, bundled_lines, load_lines
 from events.projections.status import projection_of
 from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
+from events.store import TOKEN_SCOPES
 from service.auth import new_token
 from service.cli_verify import verify
 
@@ -137,14 +138,16 @@ def tokens():
 @tokens.command("create")
 @click.argument("name")
 @click.option("--authority", "authorities", multiple=True, help="limit the token to this authority (repeatable)")
-def tokens_create(name, authorities):
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(TOKEN_SCOPES), default=("append",),
+              show_default=True, help="append: add events; admin: manage tokens and webhooks (repeatable)")
+def tokens_create(name, authorities, scopes):
     """Create a token NAME and print it (it is shown only this once)."""
     svc = _services()
     unknown = [a for a in authorities if svc.registry.get(a) is None]
     if unknown:
         raise click.BadParameter(f"unknown authority: {', '.join(unknown)}", param_hint="--authority")
     try:
-        value = new_token(svc.store, name, list(authorities) or None)
+        value = new_token(svc.store, name, list(authorities) or None, tuple(scopes))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(value)
@@ -154,9 +157,9 @@ def tokens_create(name, authorities):
 def tokens_list():
     """List tokens (names and dates; never their values)."""
     for token in _services().store.list_tokens():
-        scope = ", ".join(token.authorities) if token.authorities else "all authorities"
+        where = ", ".join(token.authorities) if token.authorities else "all authorities"
         state = f"revoked {token.revoked_at}" if token.revoked_at else "active"
-        click.echo(f"{token.name}\tcreated {token.created_at}\t{state}\t{scope}")
+        click.echo(f"{token.name}\tcreated {token.created_at}\t{state}\tscope {' '.join(token.scopes)}\t{where}")
 
 
 @tokens.command("revoke")
