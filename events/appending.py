@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import date
 
 from events.errors import InvalidEvent, UnknownAuthority
-from events.projections.status import projection_of, state_of
-from events.projections.views import META_KINDS, apply_correction, resolve
+from events.projections.fold import concern_items
+from events.projections.status import projection_of
+from events.projections.views import META_KINDS, View, apply_correction, resolve
 from events.registry import Registry
 from events.schemas import CURRENT_VERSION, validate_new_event
 from events.store import AppendResult, EventStore, NewEvent
@@ -31,7 +32,10 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
         raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
     event = validate_new_event(body)
     expected = event.pop("expected_version", None)
-    if event["kind"] in META_KINDS or event["kind"] in ("concern_update", "committee_response"):
+    # A retry of a stored event is answered from the store (replay or refusal): its references were
+    # checked when it was first appended, and a later retraction must not turn the retry into a 422.
+    if (event["kind"] in META_KINDS or event["kind"] in ("concern_update", "committee_response")) \
+            and store.get_event(event["event_id"]) is None:
         _check_references(store, authority, event)
     return store.append(
         authority,
@@ -55,8 +59,7 @@ def _check_references(store: EventStore, authority: str, event: dict) -> None:
             if target is None or target.authority != authority:
                 errors.append({"field": f"payload.responds_to.{index}", "reason": f"no event {ref} in {authority}'s stream"})
     else:
-        state = state_of(store.read_stream(authority), date.max)
-        if payload["concern_id"] not in state.concerns:
+        if not concern_exists(store, authority, payload["concern_id"]):
             errors.append({"field": "payload.concern_id", "reason": f"{authority} has no concern {payload['concern_id']!r}"})
     if errors:
         raise InvalidEvent("The event refers to events or concerns it cannot apply to.", errors)
@@ -70,12 +73,31 @@ def _check_target(store: EventStore, authority: str, event: dict) -> list[dict]:
         return [{"field": field, "reason": f"no event {target_id} in {authority}'s stream"}]
     if target.kind in META_KINDS:
         return [{"field": field, "reason": "corrections and retractions cannot themselves be corrected or retracted"}]
-    view = next(v for v in resolve(store.read_stream(authority)) if v.event_id == target_id)
+    view = current_view(store, authority, target_id)
     if view.retraction:
         return [{"field": field, "reason": "that event has been retracted"}]
     if event["kind"] == "correction":
         return _check_corrected(view, event["payload"]["changes"])
     return []
+
+
+def current_view(store: EventStore, authority: str, event_id: str) -> View | None:
+    """One event of the stream as now understood (its corrections and retraction applied), or None.
+
+    Only the event and the corrections and retractions naming it are read: the
+    same view `resolve` gives over the whole stream, at a cost that does not grow with it.
+    """
+    target = store.get_event(event_id)
+    if target is None or target.authority != authority:
+        return None
+    return next(v for v in resolve([target, *store.read_amendments(authority, event_id)]) if v.event_id == event_id)
+
+
+def concern_exists(store: EventStore, authority: str, concern_id: str) -> bool:
+    """Whether the stream, as now known, has this concern (open or closed) on any date."""
+    event_id, _, number = concern_id.rpartition(":")
+    view = current_view(store, authority, event_id) if event_id else None
+    return view is not None and view.active and any(str(n) == number for n, _ in concern_items(view))
 
 
 def _check_corrected(view, changes: dict) -> list[dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from importlib.resources import files
 
 from events.appending import append_event
@@ -18,6 +19,8 @@ from events.store import EventStore
 
 SERVER_FIELDS = ("version", "position", "recorded_at", "recorded_by", "corrections", "as_recorded", "retracted")
 BUNDLED = ("manchester.ndjson",)
+# Events per transaction: big enough that syncs and projections are rare, small enough to bound memory.
+BATCH_SIZE = 2000
 
 
 @dataclass
@@ -40,10 +43,24 @@ def bundled_lines() -> Iterator[str]:
         yield from files("events").joinpath("data", name).read_text(encoding="utf-8").splitlines()
 
 
-def load_lines(store: EventStore, registry: Registry, lines: Iterable[str], recorded_by: str) -> LoadReport:
-    """Append each NDJSON line's event; report what was appended, already there or refused."""
+def load_lines(store: EventStore, registry: Registry, lines: Iterable[str], recorded_by: str,
+               batch_size: int = BATCH_SIZE) -> LoadReport:
+    """Append each NDJSON line's event; report what was appended, already there or refused.
+
+    Lines go in batches of `batch_size`: one transaction each, every event through
+    `append_event` as over HTTP, each stream's projection written once per batch.
+    """
     report = LoadReport()
-    for number, line in enumerate(lines, 1):
+    numbered = enumerate(lines, 1)
+    while chunk := list(islice(numbered, batch_size)):
+        with store.batch():
+            _load_chunk(store, registry, chunk, recorded_by, report)
+    return report
+
+
+def _load_chunk(store: EventStore, registry: Registry, chunk: list[tuple[int, str]], recorded_by: str,
+                report: LoadReport) -> None:
+    for number, line in chunk:
         if not line.strip():
             continue
         try:
@@ -61,4 +78,3 @@ def load_lines(store: EventStore, registry: Registry, lines: Iterable[str], reco
             report.already_present += 1
         else:
             report.appended += 1
-    return report

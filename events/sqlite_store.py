@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -128,9 +129,32 @@ class SQLiteStore:
                                                        stored.recorded_at))
             db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
                        (stored.version, stored.position, authority))
-            self._write_projection(authority, project(self.read_stream(authority)))
+            deferred = getattr(self._local, "deferred", None)
+            if deferred is None:
+                self._write_projection(authority, project(self.read_stream(authority)))
+            else:
+                deferred[authority] = project
             outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many appends in one transaction, each stream's projection written once, at the end.
+
+        Each append still runs whole (same checks, same insert path) inside its own
+        savepoint, so a refused one leaves the others; nothing is visible to readers
+        until the batch commits, projections included.
+        """
+        if getattr(self._local, "deferred", None) is not None:
+            raise RuntimeError("batches do not nest")
+        self._local.deferred = deferred = {}
+        try:
+            with self.db.atomic():
+                yield
+                for authority, project in deferred.items():
+                    self._write_projection(authority, project(self.read_stream(authority)))
+        finally:
+            self._local.deferred = None
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
@@ -183,6 +207,13 @@ class SQLiteStore:
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""
         rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE authority = ? ORDER BY version", (authority,))
+        return [_row_to_event(r) for r in rows]
+
+    def read_amendments(self, authority: str, event_id: str) -> list[StoredEvent]:
+        """The corrections and retractions in a stream that name one event, in version order."""
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE authority = ? "
+                           "AND kind IN ('correction', 'retraction') "
+                           "AND json_extract(payload, '$.target_event_id') = ? ORDER BY version", (authority, event_id))
         return [_row_to_event(r) for r in rows]
 
     def stream_version(self, authority: str) -> int:

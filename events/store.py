@@ -7,6 +7,7 @@ tests/test_store_contract.py run against any backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -107,8 +108,14 @@ class EventStore(Protocol):
     ) -> AppendResult:
         """Append atomically with its projection; raise VersionConflict or IdempotencyMismatch."""
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Appends made inside commit together; each stream's projection is written once, at the end."""
+
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""
+
+    def read_amendments(self, authority: str, event_id: str) -> list[StoredEvent]:
+        """The corrections and retractions in a stream that name one event, in version order."""
 
     def stream_version(self, authority: str) -> int:
         """The authority's current version (0 for an empty stream)."""

@@ -54,6 +54,11 @@ def database_path(app: Flask) -> str:
         Path(app.instance_path) / "timeline.db")
 
 
+def registry_path(app: Flask) -> str | None:
+    """TIMELINE_REGISTRY from the config or environment (a registry CSV), else None: the packaged registry."""
+    return app.config.get("TIMELINE_REGISTRY") or os.environ.get("TIMELINE_REGISTRY") or None
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; the database must already be migrated (`timeline db upgrade`)."""
     app = Flask(__name__, instance_path=os.environ.get("TIMELINE_INSTANCE") or None)
@@ -71,7 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False
     store = SQLiteStore(database_path(app))
-    app.extensions["timeline"] = Services(store, Registry.load(), app.config.get("TODAY") or date.today)
+    app.extensions["timeline"] = Services(store, Registry.load(registry_path(app)), app.config.get("TODAY") or date.today)
     api = TimelineApi(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
                                                       "committee response about English councils' children's services."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

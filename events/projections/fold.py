@@ -70,9 +70,6 @@ def _on_monitoring_visit(state: Fold, view: View) -> None:
     if state.monitoring is not None:
         state.last_monitoring_visit = {"event_id": view.event_id, "visited": view.occurred["end"],
                                        "ordinal": view.payload["ordinal"]}
-    for index, finding in enumerate(view.payload["findings"], 1):
-        if finding["direction"] == "new_concern":
-            _add_concern(state, view, index, {"text": finding["text"]})
 
 
 def _on_intervention(state: Fold, view: View) -> None:
@@ -103,9 +100,17 @@ _HANDLERS = {
 
 
 def _open_concerns(state: Fold, view: View) -> None:
-    list_name = CONCERN_SOURCES.get(view.kind)
-    for index, item in enumerate(view.payload.get(list_name, []) if list_name else [], 1):
+    for index, item in concern_items(view):
         _add_concern(state, view, index, item)
+
+
+def concern_items(view: View) -> list[tuple[int, dict]]:
+    """The concerns an event opens, each with its number (the concern id is `<event_id>:<number>`)."""
+    if view.kind == "monitoring_visit":
+        return [(index, {"text": finding["text"]}) for index, finding in enumerate(view.payload["findings"], 1)
+                if finding["direction"] == "new_concern"]
+    list_name = CONCERN_SOURCES.get(view.kind)
+    return list(enumerate(view.payload.get(list_name, []), 1)) if list_name else []
 
 
 def _add_concern(state: Fold, view: View, index: int, item: dict) -> None:

@@ -1,0 +1,136 @@
+"""The benchmark's synthetic history, the batched load, and the cheap reference checks.
+
+The generator's output must pass the production validation untouched; a batched
+load must store exactly what one-by-one appends store; `concern_exists` and
+`current_view` must agree with the whole-stream fold they stand in for.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bench import generate
+from events.appending import append_event, concern_exists, current_view
+from events.loading import load_lines
+from events.projections.status import state_of
+from events.projections.views import resolve
+from events.registry import Registry
+from events.sqlite_store import SQLiteStore
+from migrations.migrations import upgrade
+from service.app import create_app
+from tests.conftest import StepClock
+
+AUTHORITIES, EACH = 4, 60
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """A small synthetic history: (ndjson path, registry)."""
+    out = tmp_path_factory.mktemp("bench") / "small.ndjson"
+    registry_csv = generate.write(out, AUTHORITIES, EACH, seed=7)
+    return out, Registry.load(registry_csv)
+
+
+def _store(path) -> SQLiteStore:
+    upgrade(str(path))
+    return SQLiteStore(path, clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+
+
+def _dump(store: SQLiteStore) -> dict:
+    tables = ("events", "streams", "authority_status", "concerns", "judgements")
+    return {t: store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
+def test_generate_is_deterministic_by_seed(tmp_path, history):
+    again = tmp_path / "again.ndjson"
+    generate.write(again, AUTHORITIES, EACH, seed=7)
+    assert again.read_bytes() == history[0].read_bytes()
+    other = tmp_path / "other.ndjson"
+    generate.write(other, AUTHORITIES, EACH, seed=8)
+    assert other.read_bytes() != again.read_bytes()
+
+
+def test_generated_history_has_the_real_mix(history):
+    lines = [json.loads(line) for line in history[0].read_text().splitlines()]
+    assert len(lines) == AUTHORITIES * EACH
+    kinds = {line["kind"] for line in lines}
+    assert {"inspection", "monitoring_visit", "concern_update", "correction", "retraction",
+            "committee_response", "focused_visit", "ungraded_inspection"} <= kinds
+    frameworks = {line["payload"]["framework"] for line in lines if line["kind"] == "inspection"}
+    assert len(frameworks) >= 4
+    # back-filled: some event takes effect before one recorded earlier in its stream
+    first_seen: dict[str, str] = {}
+    backfilled = 0
+    for line in lines:
+        latest = first_seen.get(line["authority"], "")
+        backfilled += line["effective_on"] < latest[:len(line["effective_on"])]
+        first_seen[line["authority"]] = max(latest, line["effective_on"])
+    assert backfilled > 0
+
+
+def test_generated_history_loads_with_no_refusal_through_the_real_validation(tmp_path, history):
+    path, registry = history
+    store = _store(tmp_path / "t.db")
+    report = load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench")
+    assert report.ok, report.refused[:3]
+    assert report.appended == AUTHORITIES * EACH
+    again = load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench")
+    assert (again.appended, again.already_present) == (0, AUTHORITIES * EACH)
+
+
+def test_the_service_takes_its_registry_from_timeline_registry(tmp_path, history, monkeypatch):
+    path, _ = history
+    monkeypatch.setenv("TIMELINE_REGISTRY", str(generate.registry_path_for(path)))
+    app = create_app({"TIMELINE_DATABASE": str(tmp_path / "x.db")})
+    assert app.extensions["timeline"].registry.get("bench-00001") is not None
+    assert app.extensions["timeline"].registry.get("manchester") is None
+    monkeypatch.delenv("TIMELINE_REGISTRY")
+    assert create_app({"TIMELINE_DATABASE": str(tmp_path / "x.db")}).extensions["timeline"].registry.get("manchester")
+
+
+def test_batched_load_stores_what_one_by_one_appends_store(tmp_path, history):
+    path, registry = history
+    lines = path.read_text().splitlines()
+    batched = _store(tmp_path / "batched.db")
+    assert load_lines(batched, registry, lines, recorded_by="bench", batch_size=37).ok
+    single = _store(tmp_path / "single.db")
+    for line in lines:
+        body = json.loads(line)
+        append_event(single, registry, body.pop("authority"), body, recorded_by="bench")
+    assert _dump(batched) == _dump(single)
+
+
+def test_a_refused_line_in_a_batch_leaves_the_rest_of_the_batch(tmp_path, history):
+    path, registry = history
+    lines = path.read_text().splitlines()[:30]
+    broken = json.loads(lines[5])
+    broken["effective_on"] = "not a date"
+    lines[5] = json.dumps(broken)
+    store = _store(tmp_path / "t.db")
+    report = load_lines(store, registry, lines, recorded_by="bench")
+    assert [r["line"] for r in report.refused] == [6]
+    assert report.appended == 29
+    assert store.get_event(broken["event_id"]) is None
+
+
+def test_cheap_reference_checks_agree_with_the_whole_stream_fold(tmp_path, history):
+    path, registry = history
+    store = _store(tmp_path / "t.db")
+    assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    checked = 0
+    for slug in store.authorities_with_events():
+        events = store.read_stream(slug)
+        views = {v.event_id: v for v in resolve(events)}
+        folded = state_of(events, date.max).concerns
+        for event in events:
+            assert current_view(store, slug, event.event_id) == views[event.event_id]
+            for n in range(1, 10):
+                concern_id = f"{event.event_id}:{n}"
+                assert concern_exists(store, slug, concern_id) == (concern_id in folded)
+                checked += concern_id in folded
+        assert current_view(store, "bench-00001" if slug != "bench-00001" else "bench-00002",
+                            events[0].event_id) is None
+        assert not concern_exists(store, slug, "nonsense")
+    assert checked > 50
