@@ -9,9 +9,22 @@ from webhook_receiver import Receiver
 
 from events import clock_state
 from events.deliveries import DeliverySettings
+from service.auth import new_token
 from service.delivery import deliver_due
 
 SECRET = "whsec_api_0123456789"
+
+
+@pytest.fixture
+def auth(seeded_store) -> dict:
+    """Webhooks are administered with an admin-scoped token."""
+    return {"Authorization": f"Bearer {new_token(seeded_store, 'webhook-admin', scopes=('admin',))}"}
+
+
+def test_an_append_token_may_not_administer_webhooks(client, token):
+    response = client.get("/api/webhooks", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
 
 
 @pytest.fixture
@@ -76,9 +89,9 @@ def test_bad_patch_and_queries_are_problems(client, auth):
                        ).status_code == 400
 
 
-def test_deliveries_are_listed_with_attempts_and_replayed(client, auth, receiver, seeded_store):
+def test_deliveries_are_listed_with_attempts_and_replayed(client, auth, token, receiver, seeded_store):
     hook = create(client, auth, url=receiver.url).json
-    appended = client.post("/api/authorities/manchester/events", json=monitoring_visit(), headers=auth)
+    appended = client.post("/api/authorities/manchester/events", json=monitoring_visit(), headers={"Authorization": f"Bearer {token}"})
     assert appended.status_code == 201
     receiver.mode = "fail"
     now = datetime(2026, 1, 2, tzinfo=timezone.utc)
