@@ -43,12 +43,12 @@ def summary(event: StoredEvent) -> str:
     parts: list[str] = []
     if event.kind == "inspection":
         framework = FRAMEWORKS.get(p.get("framework"))
-        parts.append(f"{framework.title if framework else p.get('framework')} inspection, published {event.effective_on}.")
+        parts.append(f"{framework.title if framework else p.get('framework')}: published {event.effective_on}.")
         parts.append("Judgements: " + "; ".join(f"{j['area'].replace('_', ' ')}: {j['label']}"
                                                  for j in p.get("judgements", [])) + ".")
         count = len(p.get("recommendations", [])) + len(p.get("areas_for_improvement", []))
         if count:
-            parts.append(f"{count} recommendations or areas for improvement.")
+            parts.append(f"{count} recommendation{'s' if count > 1 else ''} or area{'s' if count > 1 else ''} for improvement.")
     elif event.kind in ("monitoring_visit", "focused_visit"):
         parts.extend(f"{DIRECTIONS.get(f['direction'], f['direction']).capitalize()}: {f['text']}"
                      for f in p.get("findings", [])[:5])

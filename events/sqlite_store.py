@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -175,10 +175,15 @@ class SQLiteStore:
             return self.get_event(event_id)
         return None
 
-    def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str) -> StoredEvent:
+    def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str,
+                recorded_at: str | None = None) -> StoredEvent:
+        """Insert one event (every write of an event goes through here); `recorded_at` only when restoring."""
         # Transaction time never runs backwards, even if the wall clock does.
         last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
-        recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
+        if recorded_at is None:
+            recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
+        elif last and recorded_at < last[0][0]:
+            raise ValueError(f"recorded_at {recorded_at} is before the last event's {last[0][0]}")
         cursor = self.db.execute(
             "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
             "occurred_start, occurred_end, recorded_at, recorded_by, payload, source, request_hash) "
@@ -203,6 +208,52 @@ class SQLiteStore:
                                   "WHERE e.authority = ? AND e.version = ?", (event.authority, event.version - 1))
         _insert_links(self.db, [link(event, stream_head[0][0] if stream_head else GENESIS,
                                      global_head[0][0] if global_head else GENESIS)])
+
+    def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
+        """Write exported records (`export_records`) into an empty store, keeping their recorded_at,
+        recorded_by and positions, then each stream's projection: all or nothing.
+
+        ValueError (naming the record's position) if the store is not empty, or a record's version, position or
+        recorded_at does not follow on from the one before: a restore reproduces history, it cannot reorder it.
+        """
+        db = self.db
+        count = 0
+        with db.atomic():
+            if self._query("SELECT count(*) FROM events")[0][0]:
+                raise ValueError("the database already holds events: restore only into an empty database")
+            for record in records:
+                self._restore_one(record)
+                count += 1
+            for authority in self.authorities_with_events():
+                self._write_projection(authority, project(authority)(self.read_stream(authority)))
+        return count
+
+    def _restore_one(self, record: dict) -> None:
+        authority = record["authority"]
+        db = self.db
+        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                   "ON CONFLICT (authority) DO NOTHING", (authority,))
+        current = self.stream_version(authority)
+        if record["version"] != current + 1:
+            raise ValueError(f"version {record['version']} of {authority} does not follow version {current}")
+        event = NewEvent(**{k: record[k] for k in ("event_id", "kind", "schema_version", "effective_on",
+                                                   "date_precision", "occurred", "payload", "source")})
+        stored = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
+                              recorded_at=record["recorded_at"])
+        if stored.position != record["position"]:
+            raise ValueError(f"position {record['position']} would be stored as {stored.position}: "
+                             "positions must run on from 1 without gaps")
+        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
+                   (stored.version, stored.position, authority))
+
+    def export_records(self, batch: int = 5000) -> Iterator[dict]:
+        """Every event in position order as its full stored record (envelope and request_hash), in batches."""
+        after = 0
+        while rows := self._query(f"SELECT {_EVENT_COLUMNS}, request_hash FROM events WHERE position > ? "
+                                  "ORDER BY position LIMIT ?", (after, batch)):
+            for row in rows:
+                yield dict(_row_to_event(row[:-1]).to_dict(), request_hash=row[-1])
+            after = rows[-1][3]
 
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""

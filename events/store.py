@@ -6,7 +6,7 @@ tests/test_store_contract.py run against any backend.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
@@ -134,6 +134,12 @@ class EventStore(Protocol):
 
     def stream_position(self, authority: str) -> int:
         """The position of the authority's latest event (0 for an empty stream)."""
+
+    def export_records(self, batch: int = 5000) -> Iterator[dict]:
+        """Every event in position order as its full stored record (envelope and request_hash), in batches."""
+
+    def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
+        """Write exported records into an empty store keeping transaction times and positions; all or nothing."""
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

@@ -20,6 +20,7 @@ from service.app import create_app, database_path
 from events.store import TOKEN_SCOPES
 from service.auth import new_token
 from service.cli_verify import verify
+from service import cli_export
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -72,8 +73,12 @@ def seed():
 @cli.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--recorded-by", default="load", show_default=True, help="name recorded as the events' author")
-def load(file, recorded_by):
+@click.option("--restore", "restore_", is_flag=True,
+              help="FILE is a `timeline export`: restore it into this empty database, keeping recording times")
+def load(file, recorded_by, restore_):
     """Append events from an NDJSON FILE (- for stdin), one append request with its authority per line."""
+    if restore_:
+        return cli_export.restore(file)
     svc = _services()
     _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by), file.name)
 
@@ -169,6 +174,9 @@ def tokens_revoke(name):
     if not _services().store.revoke_token(name):
         raise click.ClickException(f"no active token named {name!r}")
     click.echo(f"revoked {name}")
+
+
+cli.add_command(cli_export.export)
 
 
 def main() -> None:

@@ -2,15 +2,17 @@
 
 `?format=` wins over `Accept`; an `Accept` that nothing here satisfies is 406.
 CSV and NDJSON are written from generators, row by row, so a long list is never
-held in memory as text. Conditional requests (ETag, 304) are in `caching`.
+held in memory as text; the generators use only what they were given (no
+request or app context), since they run while the response is being sent. Conditional requests (ETag, 304) are in `caching`.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator
 
-from flask import Response, json, request, stream_with_context
+from flask import Response, request
 from werkzeug.exceptions import NotAcceptable
 
 from events.tables import Table
@@ -56,11 +58,11 @@ def list_response(fmt: str, *, json_body: Callable[[], object], table: Table, it
     if fmt == "json":
         response = json_response(json_body())
     elif fmt == "csv":
-        response = Response(stream_with_context(csv_lines(table, items())),
+        response = Response(csv_lines(table, items()),
                             content_type="text/csv; charset=utf-8; header=present")
         response.headers["Content-Disposition"] = f'inline; filename="{table.name}.csv"'
     else:
-        response = Response(stream_with_context(ndjson_lines(items())), content_type="application/x-ndjson")
+        response = Response(ndjson_lines(items()), content_type="application/x-ndjson")
     response.headers.update(headers or {})
     return response
 
@@ -84,9 +86,9 @@ def csv_lines(table: Table, items: Iterable[dict]) -> Iterator[str]:
 
 
 def ndjson_lines(items: Iterable[dict]) -> Iterator[str]:
-    """One compact JSON object per line."""
+    """One compact JSON object per line (plain json: the generator runs after the request's context is gone)."""
     for item in items:
-        yield json.dumps(item) + "\n"
+        yield json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
 
 
 def format_docs(table: Table, item_schema: str, json_schema: str, many: bool = False) -> dict:
