@@ -186,3 +186,8 @@ def serve(bind, workers):
     argv += (["--bind", bind] if bind else []) + (["--workers", str(workers)] if workers else [])
     env = dict(os.environ, TIMELINE_DATABASE=str(Path(path).resolve()))
     os.execve(sys.executable, argv + ["wsgi:app"], env)
+
+
+from service.cli_clock import clock as clock_command  # noqa: E402  (registered here, defined in its module)
+
+cli.add_command(clock_command)
