@@ -100,11 +100,10 @@ def record(db: Database, delivery: dict, attempt: Attempt, now: datetime, settin
     stamp = format_timestamp(now)
     error = attempt.error or (None if attempt.ok else f"HTTP {attempt.status_code}")
     with db.atomic():
-        number = db.execute("SELECT count(*) FROM delivery_attempts WHERE delivery_id = ?",
-                            (delivery["id"],)).fetchone()[0] + 1
+        # Write first, so the transaction takes the write lock at once (a read first could not upgrade later).
         db.execute("INSERT INTO delivery_attempts (delivery_id, attempt, attempted_at, status_code, error, "
-                   "duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                   (delivery["id"], number, stamp, attempt.status_code, error, attempt.duration_ms))
+                   "duration_ms) SELECT ?, count(*) + 1, ?, ?, ?, ? FROM delivery_attempts WHERE delivery_id = ?",
+                   (delivery["id"], stamp, attempt.status_code, error, attempt.duration_ms, delivery["id"]))
         if attempt.ok:
             state, next_at = "delivered", None
         elif attempts >= settings.max_attempts:

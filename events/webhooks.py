@@ -70,7 +70,7 @@ class WebhookPatch(Schema):
 
 def _row(row: tuple) -> dict:
     (ident, url, secret, authorities, kinds, description, active, created_at, created_by) = row
-    return {"id": ident, "url": url, "secret_hint": "…" + secret[-4:], "authorities": _loads(authorities),
+    return {"id": ident, "url": url, "secret_hint": "****" + secret[-4:], "authorities": _loads(authorities),
             "kinds": _loads(kinds), "description": description, "active": bool(active),
             "created_at": created_at, "created_by": created_by}
 

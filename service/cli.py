@@ -19,8 +19,9 @@ from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
 from events.store import TOKEN_SCOPES
 from service.auth import new_token
-from service.cli_verify import verify
 from service import cli_export
+from service.cli_clock import clock as clock_command
+from service.cli_verify import verify
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -201,3 +202,4 @@ def serve(bind, workers):
 
 
 cli.add_command(verify)
+cli.add_command(clock_command)

@@ -54,5 +54,7 @@ def test_alerts_endpoint_filters_by_authority_topic_and_time(client, seeded_stor
     assert [a["topic"] for a in visits] == ["visit.expected_overdue"]
     assert client.get("/api/alerts?authority=leeds").json["alerts"] == []
     assert client.get("/api/alerts?since=2015-01-02").json["alerts"] == []
+    assert len(client.get("/api/alerts?since=2015-01-01&limit=1000").json["alerts"]) == 13  # from the day's start
+    assert client.get("/api/alerts?since=2015-01-01T06:00:01Z").json["alerts"] == []
     assert len(client.get("/api/alerts?since=2015-01-01T05:00:00Z&limit=1000").json["alerts"]) == 13
     assert client.get("/api/alerts?since=yesterday").status_code == 400

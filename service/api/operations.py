@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import datetime
+from datetime import datetime, time, timezone
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from events import alerts, clock_state
-from events.dates import parse_timestamp
+from events.dates import format_timestamp, parse_day, parse_timestamp, precision_of
 from events.outbox import ALERT_TOPICS
 from events.schemas import Strict
-from service.api import schemas
 from service.api.blueprint import Blueprint, json_response, services
 
 blp = Blueprint("operations", __name__, url_prefix="/api", description="Alerts and health")
@@ -19,10 +18,23 @@ blp = Blueprint("operations", __name__, url_prefix="/api", description="Alerts a
 DEFAULT_STALE_SECONDS = 120
 
 
+class SinceField(fields.String):
+    """A moment: an ISO timestamp, or a date meaning the start of that day (UTC)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if precision_of(text) == "day":
+                return format_timestamp(datetime.combine(parse_day(text), time.min, timezone.utc))
+            return format_timestamp(parse_timestamp(text))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class AlertsQuery(Strict):
     authority = fields.String(validate=validate.Length(min=1, max=100))
     topic = fields.String(validate=validate.OneOf(ALERT_TOPICS))
-    since = schemas.KnownAtField(metadata={"description": "only alerts raised at or after this time (ISO or date)"})
+    since = SinceField(metadata={"description": "only alerts raised at or after this time (ISO, or a date: its start)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
