@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.crash_scenario import append_body, request
+from service.app import MAX_BODY_BYTES
 
 HOSTILE_STRINGS = [
     "", " ", "null", "0", "-1", "1e309", "9" * 40, "2026-02-30", "2026-13-01", "0000-00-00", "2026-1-1",
@@ -25,7 +26,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 @dataclass
 class FuzzReport:
-    """How many cases ran, the statuses seen, and every 5xx (with the request that caused it)."""
+    """Cases run, statuses seen ("closed-early": an oversized body refused before all was sent), and each 5xx."""
 
     cases: int = 0
     statuses: Counter = field(default_factory=Counter)
@@ -140,6 +141,9 @@ def run_fuzz(port: int, token: str, cases: int, seed: int = 0) -> FuzzReport:
         try:
             status, answer, _ = request(port, method, path, body, headers, timeout=60)
         except (OSError, http.client.HTTPException) as error:
+            if len(body or b"") > MAX_BODY_BYTES:  # refused with 413 and closed before all of it was sent
+                report.statuses["closed-early"] += 1
+                continue
             report.connection_errors.append({"method": method, "path": path[:200], "body_bytes": len(body or b""),
                                              "error": repr(error)[:200]})
             continue
