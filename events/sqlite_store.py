@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def _row_to_event(row: tuple) -> StoredEvent:
         occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
         payload=json.loads(payload), source=json.loads(source),
     )
+
+
+def _row_as_stored(row: tuple) -> StoredEvent:
+    """The event as its row holds it, even when payload or source is no longer JSON (then kept as text)."""
+    event = _row_to_event(row[:-2] + ("null", "null"))  # payload and source are the last two columns
+    return replace(event, payload=_json_or_text(row[-2]), source=_json_or_text(row[-1]))
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _insert_links(db: Database, links: list[Link]) -> None:
@@ -321,9 +335,10 @@ class SQLiteStore:
                 "LEFT JOIN event_hashes h ON h.position = p.position ORDER BY p.position", (after, after, batch))
             if not rows:
                 return
+            width = 1 + len(_EVENT_COLUMNS.split(","))
             for row in rows:
-                event_row, link_row = row[1:15], row[15:]
-                yield (row[0], _row_to_event(event_row) if event_row[0] is not None else None,
+                event_row, link_row = row[1:width], row[width:]
+                yield (row[0], _row_as_stored(event_row) if event_row[0] is not None else None,
                        Link(*link_row) if link_row[0] is not None else None)
             after = rows[-1][0]
 

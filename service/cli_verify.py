@@ -20,7 +20,7 @@ def verify():
     found = verify_chain(current_app.extensions["timeline"].store.iter_chain())
     if found.ok:
         head = f"; head {found.head['global_hash']} at position {found.head['position']}" if found.head else ""
-        click.echo(f"intact: {found.events_checked} events in {found.streams_checked} streams{head}")
+        click.echo(f"intact: {found.events_checked} events, {found.streams_checked} streams{head}")
         return
     click.echo(f"BROKEN after {found.events_checked} intact events: {found.first_broken.describe()}")
     raise SystemExit(1)

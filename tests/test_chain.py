@@ -51,7 +51,7 @@ def test_intact_history_verifies_everywhere(seeded_store, db_path, client):
     found = verify(seeded_store.iter_chain(batch=4))  # batches smaller than the store: the walk crosses them
     assert (found.ok, found.events_checked, found.streams_checked, found.first_broken) == (True, 17, 1, None)
     result = run_verify(db_path)
-    assert result.exit_code == 0 and "intact: 17 events in 1 streams" in result.output
+    assert result.exit_code == 0 and "intact: 17 events, 1 streams" in result.output
     doc = client.get("/api/verify").get_json()
     assert doc["ok"] is True and doc["head"] == found.head and doc["head"]["position"] == 17
 
@@ -179,3 +179,10 @@ def test_migration_links_existing_events_as_appends_do(seeded_store, db_path, tm
     assert db.execute("SELECT * FROM event_hashes ORDER BY position").fetchall() == appended
     db.conn.close()
     assert len(appended) == 17
+
+
+def test_a_payload_that_is_no_longer_json_is_named_not_a_crash(seeded_store, db_path, client):
+    victim = event_at(seeded_store, 4)
+    tamper(db_path, "PRAGMA ignore_check_constraints = ON",
+           "UPDATE events SET payload = substr(payload, 2) WHERE position = 4")
+    assert_names(db_path, client, victim, "global", "content does not match its hash")

@@ -15,6 +15,8 @@ def json_body() -> object:
         return request.get_json()
     except BadRequest:
         raise BadRequest("The request body is not valid JSON.") from None
+    except RecursionError:  # the parser recursing through thousands of [ or {: hostile, not a server fault
+        raise BadRequest("The request body is nested too deeply to read.") from None
 
 
 def idempotency_key() -> str | None:

@@ -67,7 +67,7 @@ class TimelineQuery(Strict):
 
 
 class FeedQuery(Strict):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "last position seen"})
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1), metadata={"description": "last position seen"})
     limit = fields.Integer(validate=validate.Range(min=1, max=1000),
                            metadata={"description": "page size: default 100 for JSON; CSV and NDJSON stream every event after `after` unless given"})
     format_ = format_field()
