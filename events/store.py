@@ -152,3 +152,6 @@ class EventStore(Protocol):
 
     def revoke_token(self, name: str) -> bool:
         """Revoke by name; False if there is no such live token."""
+
+    def count_hit(self, bucket: str, window_start: int) -> int:
+        """Count one request in a rate-limit bucket's window (shared by all processes); return the count."""

@@ -15,7 +15,7 @@ from flask_smorest import Api
 from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
-from service import headers, problems
+from service import headers, problems, ratelimit
 from service.api import authorities, drafts, events, schemas
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(drafts.blp)
     problems.register(app)
     headers.register(app)
+    ratelimit.register(app)
     _docs_assets(app)
     return app
 
