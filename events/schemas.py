@@ -31,6 +31,9 @@ KINDS = (
 REPORT_KINDS = frozenset({"inspection", "monitoring_visit", "focused_visit", "ungraded_inspection", "diagnostic"})
 Text = lambda **kw: fields.String(validate=validate.Length(min=1, max=kw.pop("max", 20000)), **kw)  # noqa: E731
 TextList = lambda **kw: fields.List(Text(max=20000), validate=validate.Length(max=500), **kw)  # noqa: E731
+# Every list has a bound, like every string: a body under the size limit still cannot hold unbounded work.
+Items = lambda nested, **kw: fields.List(fields.Nested(nested), validate=validate.Length(max=kw.pop("max", 500)), **kw)  # noqa: E731
+MAX_URL_LENGTH = 2000
 
 
 class Strict(Schema):
@@ -64,7 +67,7 @@ class Occurred(Strict):
 
 class Source(Strict):
     title = Text(required=True, max=500)
-    url = fields.Url(schemes={"http", "https"})
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=MAX_URL_LENGTH))
     file = Text(max=500, metadata={"description": "document file name or path"})
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits"))
     page = fields.Integer(validate=validate.Range(min=1))
@@ -88,15 +91,15 @@ class Recommendation(Strict):
     text = Text(required=True)
     section = Text(max=200)
     timescale = fields.String(validate=validate.OneOf(TIMESCALES))
-    tags = fields.List(Text(max=200), metadata={"description": "tags printed with the item, e.g. 'outcome 3: national framework'"})
+    tags = fields.List(Text(max=200), validate=validate.Length(max=50), metadata={"description": "tags printed with the item, e.g. 'outcome 3: national framework'"})
 
 
 class InspectionV1(Strict):
     """Inspection payload as first recorded: areas for improvement as bare strings."""
 
     framework = fields.String(required=True, validate=validate.OneOf(sorted(FRAMEWORKS)))
-    type = fields.String(load_default="standard")
-    judgements = fields.List(fields.Nested(Judgement), required=True)
+    type = fields.String(load_default="standard", validate=validate.Length(max=100))
+    judgements = Items(Judgement, required=True, max=50)
     areas_for_improvement = TextList(load_default=list)
     lead_inspector = Text(max=200)
 
@@ -109,7 +112,7 @@ class InspectionV2(InspectionV1):
     """Current inspection payload: recommendations carry section and timescale."""
 
     areas_for_improvement = None
-    recommendations = fields.List(fields.Nested(Recommendation), load_default=list)
+    recommendations = Items(Recommendation, load_default=list)
     lscb = fields.Nested(Grade, metadata={"description": "LSCB review judgement (2013-18) where given"})
 
     class Meta:
@@ -160,14 +163,14 @@ class Finding(Strict):
 class MonitoringVisit(Strict):
     ordinal = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
     areas_covered = TextList(required=True)
-    findings = fields.List(fields.Nested(Finding), required=True)
+    findings = Items(Finding, required=True)
     inspectors = TextList(load_default=list)
 
 
 class FocusedVisit(Strict):
     topic = Text(required=True, max=500)
-    findings = fields.List(fields.Nested(Finding), load_default=list)
-    priority_actions = fields.List(fields.Nested(Recommendation), load_default=list)
+    findings = Items(Finding, load_default=list)
+    priority_actions = Items(Recommendation, load_default=list)
     inspectors = TextList(load_default=list)
 
 
@@ -183,7 +186,7 @@ class UngradedInspection(Strict):
     written_statement_of_action_required = fields.Boolean()
     next_visit_window = Text(max=500)
     strengths = TextList(load_default=list)
-    areas_for_improvement = fields.List(fields.Nested(Recommendation), load_default=list)
+    areas_for_improvement = Items(Recommendation, load_default=list)
     inspectors = TextList(load_default=list)
 
 
@@ -192,23 +195,23 @@ class Diagnostic(Strict):
     title = Text(required=True, max=500)
     questions = TextList(load_default=list)
     strengths = TextList(load_default=list)
-    areas_for_development = fields.List(fields.Nested(Recommendation), load_default=list)
+    areas_for_development = Items(Recommendation, load_default=list)
 
 
 class ActionItem(Strict):
     text = Text(required=True)
     owner = Text(max=200)
     due = PartialDateField()
-    addresses = fields.List(fields.String(), load_default=list, metadata={"description": "concern ids"})
+    addresses = fields.List(Text(max=200), validate=validate.Length(max=500), load_default=list, metadata={"description": "concern ids"})
 
 
 class CommitteeResponse(Strict):
     body = Text(required=True, max=300)
     title = Text(required=True, max=500)
     report_of = Text(max=300)
-    responds_to = fields.List(fields.UUID(), load_default=list)
-    quoted_judgements = fields.List(fields.Nested(Judgement), load_default=list)
-    action_items = fields.List(fields.Nested(ActionItem), load_default=list)
+    responds_to = fields.List(fields.UUID(), validate=validate.Length(max=100), load_default=list)
+    quoted_judgements = Items(Judgement, load_default=list, max=50)
+    action_items = Items(ActionItem, load_default=list)
 
 
 INTERVENTION_MEASURES = ("improvement_adviser", "improvement_notice", "statutory_direction", "commissioner", "trust", "other")

@@ -174,3 +174,5 @@ class EventStore(Protocol):
 
     def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
         """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""
+    def count_hit(self, bucket: str, window_start: int) -> int:
+        """Count one request in a rate-limit bucket's window (shared by all processes); return the count."""

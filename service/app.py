@@ -16,7 +16,7 @@ from events.registry import Registry
 from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
 from events.webhooks import WebhookPatch, WebhookRequest
-from service import headers, problems
+from service import headers, problems, ratelimit
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 from service.api import verify as verify_api
 
@@ -93,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(verify_api.blp)
     problems.register(app)
     headers.register(app)
+    ratelimit.register(app)
     _docs_assets(app)
     return app
 

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import secrets
 
-from flask import g, request
+from flask import request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from events.store import TOKEN_SCOPES, EventStore, Token
+from service.ratelimit import limit_token_writes
 
 TOKEN_PREFIX = "cst_"
 
@@ -50,7 +51,7 @@ def authenticate(store: EventStore) -> Token:
     token = store.find_token(digest)
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         raise Unauthorized("The bearer token is unknown or revoked.")
-    g.token = token  # for per-token rate limits
+    limit_token_writes(store, token.name)
     return token
 
 

@@ -111,3 +111,18 @@ def test_cli_creates_tokens_with_scopes_and_lists_them(tmp_path):
     assert "scope admin\t" in listed["ops"] and "scope append\t" in listed["writer"]
     assert "scope append admin\t" in listed["both"]
     assert set(listed) == {"ops", "writer", "both"}
+
+
+def test_no_log_record_carries_the_token(app, seeded_store, caplog):
+    value = new_token(seeded_store, "quiet")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    with caplog.at_level("DEBUG"):
+        client.post(EVENTS, json=monitoring_visit(), headers=bearer(value))
+        client.post(EVENTS, json={"kind": "nonsense"}, headers=bearer(value))
+        client.post(EVENTS, json=monitoring_visit(), headers=bearer(value + "x"))
+        seeded_store.close()
+        seeded_store.path = "/nonexistent/dir/timeline.db"  # the next request fails inside: logged in full
+        assert client.post(EVENTS, json=monitoring_visit(), headers=bearer(value)).status_code == 500
+    assert "unhandled error" in caplog.text
+    assert value not in caplog.text and value[4:20] not in caplog.text and "Bearer" not in caplog.text

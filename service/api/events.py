@@ -70,12 +70,16 @@ def get_national_status(as_of=None, known_at=None, format_=None):
 
 
 @blp.route("/problems")
+@blp.response(200, schemas.ProblemType(many=True))
 def list_problem_types():
     """The problem types this API's errors name in their `type` (RFC 9457)."""
     return json_response(list(problem_types().values()))
 
 
 @blp.route("/problems/<code>")
+@blp.response(200, schemas.ProblemType)
+@blp.doc(responses={"404": {"description": "No such problem type",
+                            "content": {"application/problem+json": {"schema": "Problem"}}}})
 def get_problem_type(code):
     """One problem type's documentation."""
     found = problem_types().get(code)

@@ -5,18 +5,46 @@ from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 MAX_KEY_LENGTH = 200
+MAX_JSON_DEPTH = 20  # the deepest valid event nests 5 levels (payload.judgements.0.label)
 
 
 def json_body() -> object:
-    """The request's JSON body; 415 if it is not JSON, 400 if it does not parse (413 via MAX_CONTENT_LENGTH)."""
+    """The request's JSON body; 415 if not JSON, 400 if it does not parse or nests too deep (413 via MAX_CONTENT_LENGTH)."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the event as JSON with Content-Type: application/json.")
     try:
-        return request.get_json()
+        body = request.get_json()
     except BadRequest:
         raise BadRequest("The request body is not valid JSON.") from None
-    except RecursionError:  # the parser recursing through thousands of [ or {: hostile, not a server fault
-        raise BadRequest("The request body is nested too deeply to read.") from None
+    except RecursionError:  # thousands of levels: the parser gives up before we can measure
+        raise _too_deep("body") from None
+    path = too_deep_at(body, MAX_JSON_DEPTH)
+    if path is not None:
+        raise _too_deep(path)
+    return body
+
+
+def too_deep_at(value: object, limit: int) -> str | None:
+    """The dotted path of the first container nested more than `limit` levels deep, or None.
+
+    Walks iteratively, so a hostile document cannot exhaust the stack here either.
+    """
+    stack = [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= limit:
+            return path or "body"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((child, f"{path}.{key}" if path else str(key), depth + 1) for key, child in items)
+    return None
+
+
+def _too_deep(field: str) -> BadRequest:
+    error = BadRequest(f"The JSON body nests more than {MAX_JSON_DEPTH} levels deep.")
+    error.data = {"messages": {"json": {field: [f"nested more than {MAX_JSON_DEPTH} levels deep"]}}}
+    return error
 
 
 def idempotency_key() -> str | None:

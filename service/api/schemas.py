@@ -175,7 +175,10 @@ class AuthoritySummary(Schema):
     active = fields.Boolean()
     predecessors = fields.List(fields.String())
     successors = fields.List(fields.String())
+    created_on = fields.String(allow_none=True, metadata={"description": "when a reorganisation created it"})
+    abolished_on = fields.String(allow_none=True, metadata={"description": "when a reorganisation abolished it"})
     status = fields.Dict(allow_none=True)
+    links = fields.Dict(metadata={"description": "one authority: its status, timeline, concerns and judgements"})
 
 
 class Timeline(Schema):
@@ -201,10 +204,22 @@ class Feed(Schema):
     last_position = fields.Integer()
 
 
+class NationalStatusEntry(Status):
+    name = fields.String()
+    region = fields.String(allow_none=True)
+
+
 class NationalStatus(Schema):
     as_of = fields.Date()
     counts_by_grade = fields.Dict()
-    authorities = fields.List(fields.Nested(Status))
+    authorities = fields.List(fields.Nested(NationalStatusEntry))
+
+
+class ProblemType(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    description = fields.String()
 
 
 class Problem(Schema):
