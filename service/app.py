@@ -17,6 +17,7 @@ from events.schemas import NewEvent
 from events.sqlite_store import SQLiteStore
 from service import problems
 from service.api import authorities, drafts, events, schemas
+from service.web import pages
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(authorities.blp)
     api.register_blueprint(events.blp)
     api.register_blueprint(drafts.blp)
+    app.register_blueprint(pages.bp)
     problems.register(app)
     _docs_assets(app)
     return app

@@ -34,6 +34,14 @@ def require_token(store: EventStore, authority: str) -> Token:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
+    return check_token(store, value, authority)
+
+
+def check_token(store: EventStore, value: str, authority: str) -> Token:
+    """The stored token with this value, allowed to append to `authority`; 401 or 403 otherwise.
+
+    Shared by the API's Authorization header and the HTML form's token field.
+    """
     token = store.find_token(hash_token(value.strip()))
     if token is None:
         raise Unauthorized("The bearer token is unknown or revoked.")
