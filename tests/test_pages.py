@@ -139,7 +139,7 @@ def test_event_page_shows_source_and_correction_history(client, auth):
 
 def form_data(token: str, **overrides) -> dict:
     data = {"event_id": "3f0b8a52-7d55-4d8e-9a59-6b1f4f6f2a01", "effective_on": "2026-10-15",
-            "occurred.start": "2026-09-30", "occurred.end": "2026-10-01", "payload.ordinal": "1",
+            "occurred.start": "2026-09-30", "occurred.end": "2026-10-01", "payload.ordinal": "5",
             "payload.areas_covered": "help and protection\nchildren in care", "payload.inspectors": "A Inspector HMI",
             "payload.findings.0.text": "Progress in the front door.", "payload.findings.0.direction": "progress",
             "payload.findings.1.text": "Supervision is not yet regular.", "payload.findings.1.direction": "new_concern",
@@ -204,7 +204,7 @@ def test_visit_form_appends_like_the_api_and_redirects_to_the_event(client, toke
     again = client.post(FORM, data=form_data(token))  # a double submit stores nothing new
     assert again.headers["Location"] == f"/events/{event_id}" and seeded_store.stream_version("manchester") == 18
     page = soup(client.get("/authorities/manchester"))
-    assert "Monitoring visit 1" in page.select_one("#events").get_text()
+    assert "Monitoring visit 5" in page.select_one("#events").get_text()
     assert page.select_one("#status-concerns").get_text() == "2 open, 0 overdue"  # the visit's new concern opened
 
 
