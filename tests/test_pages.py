@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from bs4 import BeautifulSoup
 
 from conftest import monitoring_visit
+from service.web import charts
 
 SIF_2014 = "e1f51ae0-2841-5c6e-8b00-7e7ba7087eba"
 FORM = "/authorities/manchester/monitoring-visits/new"
@@ -160,6 +162,7 @@ def error_next_to(page: BeautifulSoup, field_id: str) -> str:
 
 def test_visit_form_is_labelled_and_asks_for_a_token_safely(client):
     page = soup(client.get(FORM))
+    assert page.find(id="payload-ordinal")["value"] == ""  # Manchester is not under monitoring today
     assert_accessible(page)
     assert_csp_clean(page)
     token = page.find(id="token")
@@ -211,3 +214,31 @@ def test_visit_form_appends_like_the_api_and_redirects_to_the_event(client, toke
 def test_static_assets_are_served_locally(client):
     assert client.get("/static/site.css").status_code == 200
     assert b"sortBy" in client.get("/static/site.js").data
+
+
+def test_visit_form_suggests_the_next_visit_while_under_monitoring(client, auth):
+    inadequate = {"kind": "inspection", "effective_on": "2026-06-01", "occurred": {"start": "2026-04-01", "end": "2026-04-20"},
+                  "payload": {"framework": "ilacs-2023", "judgements": [
+                      {"area": "overall_effectiveness", "label": "Inadequate", "grade": 4}]},
+                  "source": {"title": "Inspection report"}}
+    assert client.post("/api/authorities/hartlepool/events", json=inadequate, headers=auth).status_code == 201
+    form = "/authorities/hartlepool/monitoring-visits/new"
+    assert soup(client.get(form)).find(id="payload-ordinal")["value"] == "1"
+    visit = monitoring_visit(effective_on="2026-09-01", occurred={"start": "2026-08-01", "end": "2026-08-02"})
+    assert client.post("/api/authorities/hartlepool/events", json=visit, headers=auth).status_code == 201
+    assert soup(client.get(form)).find(id="payload-ordinal")["value"] == "2"
+
+
+def test_judgement_chart_breaks_the_line_where_a_framework_makes_no_overall_judgement():
+    rows = [{"effective_on": "2023-05-01", "date_precision": "day", "framework": "ilacs-2023", "normalised_area": "overall",
+             "label": "Inadequate", "grade": 4},
+            {"effective_on": "2026-06-01", "date_precision": "day", "framework": "ilacs-2026", "normalised_area": "overall",
+             "label": "not judged", "grade": None},
+            {"effective_on": "2026-06-01", "date_precision": "day", "framework": "ilacs-2026", "normalised_area": "leadership",
+             "label": "Good", "grade": 2}]
+    chart = BeautifulSoup(charts.judgement_history(rows, date(2026, 11, 23)), "html.parser")
+    overall = chart.select_one("g.area-overall")
+    assert overall.select_one("path")["d"].count("M") == 1 and len(overall.select(".marker")) == 1
+    assert "not judged (ilacs-2026, 2026-06-01)" in chart.find("desc").get_text()
+    assert [t.get_text() for t in chart.select("text.tick-label")][0] == "2023"
+    assert charts.judgement_history([], date(2026, 11, 23)) is None

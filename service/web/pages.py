@@ -111,7 +111,9 @@ def add_monitoring_visit(slug: str):
     svc = services()
     record = queries.authority_or_404(svc.registry, slug)
     if request.method == "GET":
-        return _visit_form(record, forms.blank(), {})
+        values = forms.blank()
+        values["payload.ordinal"] = _next_ordinal(queries.status(svc.store, slug, svc.today(), None))
+        return _visit_form(record, values, {})
     values = forms.read(request.form)
     token_value = (request.form.get("token") or "").strip()
     if not token_value:
@@ -124,10 +126,18 @@ def add_monitoring_visit(slug: str):
         return _visit_form(record, values, {"token": ["This token is unknown or has been revoked."]})
     except Forbidden as exc:
         return _visit_form(record, values, {"token": [exc.description]})
-    except (DomainError,) as exc:
+    except DomainError as exc:
         errors = forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]}
         return _visit_form(record, values, errors)
     return redirect(url_for("pages.event", event_id=result.event.event_id), 303)
+
+
+def _next_ordinal(status: dict) -> str:
+    """The next visit's number while under monitoring (the first after the inadequate judgement is 1), else blank."""
+    monitoring = status["regime"]["monitoring"]
+    if not monitoring:
+        return ""
+    return str((monitoring["last_visit"] or {}).get("ordinal", 0) + 1)
 
 
 def _visit_form(record, values: dict, errors: dict):
