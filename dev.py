@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; the browser tests drive it (never a downloaded browser)
 
 
 def setup() -> None:
@@ -35,12 +36,29 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the browser tests if it is missing (needs root: apt-get)."""
+    if Path(CHROMIUM).exists() or os.environ.get("TIMELINE_SKIP_BROWSER"):
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        sys.exit(f"The browser tests need Debian's chromium at {CHROMIUM}: install it with "
+                 "`sudo apt-get install chromium`, or run as root and dev.py will, "
+                 "or set TIMELINE_SKIP_BROWSER=1 to run without the browser tests.")
+    print("installing chromium for the browser tests: apt-get update && "
+          "apt-get install -y --no-install-recommends chromium", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True, env=env)
+
+
 def main(argv: list[str]) -> int:
     """Dispatch `serve` or `test`; extra arguments go to `timeline serve` or pytest."""
     if not argv or argv[0] not in ("serve", "test"):
         print(__doc__)
         return 2
     setup()
+    if argv[0] == "test":
+        ensure_chromium()
     os.chdir(ROOT)
     if argv[0] == "serve":
         os.execv(str(BIN / "timeline"), [str(BIN / "timeline"), "serve", *argv[1:]])

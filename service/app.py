@@ -19,6 +19,7 @@ from events.webhooks import WebhookPatch, WebhookRequest
 from service import headers, problems, ratelimit
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 from service.api import verify as verify_api
+from service.web import pages
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(operations.blp)
     api.register_blueprint(verify_api.blp)
+    app.register_blueprint(pages.bp)
     problems.register(app)
     headers.register(app)
     ratelimit.register(app)

@@ -38,15 +38,20 @@ def new_token(store: EventStore, name: str, authorities: list[str] | None = None
 
 
 def authenticate(store: EventStore) -> Token:
-    """The request's live token; 401 if there is none, or it is unknown or revoked.
-
-    Lookup is by hash (an indexed equality on digests, never on the secret),
-    then the digests are compared again in constant time.
-    """
+    """The request's live token; 401 if there is none, or it is unknown or revoked."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
+    return token_for(store, value)
+
+
+def token_for(store: EventStore, value: str) -> Token:
+    """The live token with this value (counted against its write rate limit); 401 if unknown or revoked.
+
+    Lookup is by hash (an indexed equality on digests, never on the secret),
+    then the digests are compared again in constant time.
+    """
     digest = hash_token(value.strip())
     token = store.find_token(digest)
     if token is None or not hmac.compare_digest(token.token_hash, digest):
@@ -57,7 +62,18 @@ def authenticate(store: EventStore) -> Token:
 
 def require_token(store: EventStore, authority: str) -> Token:
     """The request's token, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise."""
-    token = authenticate(store)
+    return _may_append(authenticate(store), authority)
+
+
+def check_token(store: EventStore, value: str, authority: str) -> Token:
+    """The token with this value, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise.
+
+    The HTML form's token field goes through the same checks as the API's Authorization header.
+    """
+    return _may_append(token_for(store, value), authority)
+
+
+def _may_append(token: Token, authority: str) -> Token:
     if not token.has_scope("append"):
         raise Forbidden(f"Token {token.name!r} has no 'append' scope (its scopes: {' '.join(token.scopes)}).")
     if not token.may_append_to(authority):

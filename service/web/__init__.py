@@ -1,0 +1,1 @@
+"""HTML pages for people: templates in service/templates, CSS and JS in service/static."""
