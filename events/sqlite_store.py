@@ -231,6 +231,15 @@ class SQLiteStore:
             db["concerns"].insert_all([dict(c, authority=authority) for c in projection.concerns])
         if projection.judgements:
             db["judgements"].insert_all([dict(j, authority=authority) for j in projection.judgements])
+        db.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
+        db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
+                            [(authority, day, entry) for day, entry in projection.status_by_date])
+
+    def status_entry(self, authority: str, as_of: str) -> bytes | None:
+        """The stored status entry in force on a day (see projections.by_date), or None if none is stored."""
+        rows = self._query("SELECT entry FROM status_by_date WHERE authority = ? AND valid_from <= ? "
+                           "ORDER BY valid_from DESC LIMIT 1", (authority, as_of))
+        return rows[0][0] if rows else None
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""

@@ -56,6 +56,7 @@ class Projection:
     status: dict  # summary columns plus the full status document under "status"
     concerns: list[dict] = field(default_factory=list)
     judgements: list[dict] = field(default_factory=list)
+    status_by_date: list[tuple[str, bytes]] = field(default_factory=list)  # (first day, entry): see projections.by_date
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class EventStore(Protocol):
 
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
+
+    def status_entry(self, authority: str, as_of: str) -> bytes | None:
+        """The stored status entry in force on a day (see projections.by_date), or None if none is stored."""
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""

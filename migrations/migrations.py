@@ -148,6 +148,24 @@ def m003_projections(db: Database) -> None:
     db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
 
 
+@migrations()
+def m008_status_by_date(db: Database) -> None:
+    """Status entries by the dates events take effect, so status?as_of= is one lookup (events.projections.by_date).
+
+    Filled by appends and by `timeline rebuild`; until then answers fold the stream as before.
+    """
+    db.execute(
+        """
+        CREATE TABLE status_by_date (
+            authority TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            entry BLOB NOT NULL,
+            PRIMARY KEY (authority, valid_from)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 def upgrade(path: str) -> list[str]:
     """Apply pending migrations to the database at `path`; return the names applied."""
     from events.sqlite_store import connect
