@@ -236,7 +236,7 @@ class SQLiteStore:
                             [(authority, day, entry) for day, entry in projection.status_by_date])
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
-        """The stored status entry in force on a day (see projections.by_date), or None if none is stored."""
+        """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
         rows = self._query("SELECT entry FROM status_by_date WHERE authority = ? AND valid_from <= ? "
                            "ORDER BY valid_from DESC LIMIT 1", (authority, as_of))
         return rows[0][0] if rows else None

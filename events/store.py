@@ -131,7 +131,7 @@ class EventStore(Protocol):
         """Replace one authority's stored projection (used by rebuild)."""
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
-        """The stored status entry in force on a day (see projections.by_date), or None if none is stored."""
+        """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""
