@@ -221,6 +221,25 @@ class SQLiteStore:
         with self.db.atomic():
             self._write_projection(authority, projection)
 
+    def save_projections(self, projections: list[tuple[str, Projection]],
+                         project: Callable[[str], Projector]) -> None:
+        """Store many authorities' projections in one transaction.
+
+        A projection made from fewer events than its stream now holds (an append
+        came in meanwhile) is made again from the stream, inside the transaction.
+        """
+        # IMMEDIATE: hold the write lock before reading versions, so no append slips in between.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for authority, projection in projections:
+                if projection.status["stream_version"] != self.stream_version(authority):
+                    projection = project(authority)(self.read_stream(authority))
+                self._write_projection(authority, projection)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def _write_projection(self, authority: str, projection: Projection) -> None:
         db = self.db
         for table in ("authority_status", "concerns", "judgements"):

@@ -127,6 +127,10 @@ class EventStore(Protocol):
     def last_position(self) -> int:
         """The highest position stored (0 when empty)."""
 
+    def save_projections(self, projections: list[tuple[str, Projection]],
+                         project: Callable[[str], Projector]) -> None:
+        """Store many projections in one transaction, remaking any whose stream has grown since."""
+
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
 
