@@ -20,7 +20,7 @@ from events.store import EventStore
 SERVER_FIELDS = ("version", "position", "recorded_at", "recorded_by", "corrections", "as_recorded", "retracted")
 BUNDLED = ("manchester.ndjson",)
 # Events per transaction: big enough that syncs and projections are rare, small enough to bound memory.
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000
 
 
 @dataclass

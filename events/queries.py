@@ -13,6 +13,7 @@ from datetime import date
 
 from events.dates import parse_partial
 from events.errors import UnknownAuthority, UnknownEvent
+from events.projections.by_date import finish
 from events.projections.status import concern_list, judgement_history, state_of, status_document
 from events.projections.views import resolve
 from events.registry import Authority, Registry
@@ -29,6 +30,11 @@ def authority_or_404(registry: Registry, slug: str) -> Authority:
 
 def status(store: EventStore, authority: str, as_of: date, known_at: str | None) -> dict:
     """DESIGN §5 status of one authority on a date, as known at a time."""
+    if known_at is None:
+        # Current knowledge: the stored entry, written with every append, gives the fold's answer.
+        entry = store.status_entry(authority, as_of.isoformat())
+        if entry is not None:
+            return finish(entry, as_of)
     return status_document(authority, state_of(store.read_stream(authority), as_of, known_at), known_at)
 
 

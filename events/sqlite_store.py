@@ -357,6 +357,25 @@ class SQLiteStore:
         with self.db.atomic():
             self._write_projection(authority, projection)
 
+    def save_projections(self, projections: list[tuple[str, Projection]],
+                         project: Callable[[str], Projector]) -> None:
+        """Store many authorities' projections in one transaction.
+
+        A projection made from fewer events than its stream now holds (an append
+        came in meanwhile) is made again from the stream, inside the transaction.
+        """
+        # IMMEDIATE: hold the write lock before reading versions, so no append slips in between.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for authority, projection in projections:
+                if projection.status["stream_version"] != self.stream_version(authority):
+                    projection = project(authority)(self.read_stream(authority))
+                self._write_projection(authority, projection)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def _write_projection(self, authority: str, projection: Projection) -> None:
         db = self.db
         for table in ("authority_status", "concerns", "judgements"):
@@ -367,6 +386,15 @@ class SQLiteStore:
             db["concerns"].insert_all([dict(c, authority=authority) for c in projection.concerns])
         if projection.judgements:
             db["judgements"].insert_all([dict(j, authority=authority) for j in projection.judgements])
+        db.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
+        db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
+                            [(authority, day, entry) for day, entry in projection.status_by_date])
+
+    def status_entry(self, authority: str, as_of: str) -> bytes | None:
+        """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
+        rows = self._query("SELECT entry FROM status_by_date WHERE authority = ? AND valid_from <= ? "
+                           "ORDER BY valid_from DESC LIMIT 1", (authority, as_of))
+        return rows[0][0] if rows else None
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""

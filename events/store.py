@@ -56,6 +56,7 @@ class Projection:
     status: dict  # summary columns plus the full status document under "status"
     concerns: list[dict] = field(default_factory=list)
     judgements: list[dict] = field(default_factory=list)
+    status_by_date: list[tuple[str, bytes]] = field(default_factory=list)  # (first day, entry): see projections.by_date
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,15 @@ class EventStore(Protocol):
     def last_position(self) -> int:
         """The highest position stored (0 when empty)."""
 
+    def save_projections(self, projections: list[tuple[str, Projection]],
+                         project: Callable[[str], Projector]) -> None:
+        """Store many projections in one transaction, remaking any whose stream has grown since."""
+
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
+
+    def status_entry(self, authority: str, as_of: str) -> bytes | None:
+        """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""

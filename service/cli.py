@@ -5,6 +5,7 @@ import json
 import os
 from collections import Counter
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -14,7 +15,8 @@ from flask.cli import FlaskGroup
 from events.importer.drafting import PublicationIndex
 from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
-from events.projections.status import projection_of
+from events.rebuilding import rebuild_all
+from events.sqlite_store import SQLiteStore
 from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
 from events.store import TOKEN_SCOPES
@@ -88,11 +90,10 @@ def load(file, recorded_by, restore_):
 def rebuild():
     """Rebuild every stored projection from the events."""
     svc = _services()
-    slugs = svc.store.authorities_with_events()
-    with click.progressbar(slugs, label="rebuilding projections", show_pos=True) as bar:
-        for slug in bar:
-            svc.store.save_projection(slug, projection_of(slug, svc.store.read_stream(slug), svc.today()))
-    click.echo(f"rebuilt {len(slugs)} authorities from {svc.store.last_position()} events")
+    total = len(svc.store.authorities_with_events())
+    with click.progressbar(length=total, label="rebuilding projections", show_pos=True) as bar:
+        count = rebuild_all(svc.store, partial(SQLiteStore, svc.store.path), svc.today(), progress=bar.update)
+    click.echo(f"rebuilt {count} authorities from {svc.store.last_position()} events")
 
 
 @cli.command("import")

@@ -39,7 +39,7 @@ def _store(path) -> SQLiteStore:
 
 
 def _dump(store: SQLiteStore) -> dict:
-    tables = ("events", "streams", "authority_status", "concerns", "judgements")
+    tables = ("events", "streams", "authority_status", "concerns", "judgements", "status_by_date")
     return {t: store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
 
 
@@ -134,3 +134,34 @@ def test_cheap_reference_checks_agree_with_the_whole_stream_fold(tmp_path, histo
                             events[0].event_id) is None
         assert not concern_exists(store, slug, "nonsense")
     assert checked > 50
+
+
+def test_rebuild_in_worker_processes_stores_what_appends_stored(tmp_path, history):
+    from functools import partial
+
+    from events.rebuilding import rebuild_all
+
+    path, registry = history
+    store = _store(tmp_path / "t.db")
+    assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    before = _dump(store)
+    with store.db.atomic():
+        for table in ("authority_status", "concerns", "judgements", "status_by_date"):
+            store.db.execute(f"DELETE FROM {table}")
+    assert rebuild_all(store, partial(SQLiteStore, store.path), date.today(), processes=2) == AUTHORITIES
+    assert _dump(store) == before
+
+
+def test_rebuild_remakes_a_projection_whose_stream_grew_meanwhile(tmp_path, history):
+    from events.projections.status import projection_of
+
+    path, registry = history
+    store = _store(tmp_path / "t.db")
+    lines = path.read_text().splitlines()
+    assert load_lines(store, registry, lines[:-1], recorded_by="bench").ok
+    slug = json.loads(lines[-1])["authority"]
+    stale = projection_of(slug, store.read_stream(slug), date.today())
+    assert load_lines(store, registry, lines[-1:], recorded_by="bench").ok
+    fresh = _dump(store)
+    store.save_projections([(slug, stale)], lambda s: lambda events: projection_of(s, events, date.today()))
+    assert _dump(store) == fresh

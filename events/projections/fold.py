@@ -42,12 +42,17 @@ def fold(views: list[View], as_of: date) -> Fold:
     for view in views:
         if not view.active or view.effective.first > as_of:
             continue
-        state.included.append(view)
-        handler = _HANDLERS.get(view.kind)
-        if handler:
-            handler(state, view)
-        _open_concerns(state, view)
+        step(state, view)
     return state
+
+
+def step(state: Fold, view: View) -> None:
+    """Apply one active event to the state (the fold's single step)."""
+    state.included.append(view)
+    handler = _HANDLERS.get(view.kind)
+    if handler:
+        handler(state, view)
+    _open_concerns(state, view)
 
 
 def _on_inspection(state: Fold, view: View) -> None:

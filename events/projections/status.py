@@ -90,13 +90,15 @@ def _next_expected(state: Fold) -> list[dict]:
 
 def _imprecise(state: Fold) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
-    return [
-        {"event_id": v.event_id, "kind": v.kind, "effective_on": v.effective.iso,
-         "date_precision": v.effective.precision,
-         "note": f"as_of falls within this {v.effective.precision}; the event is counted from its first day"}
-        for v in state.included
-        if v.effective.imprecise and v.effective.contains(state.as_of) and v.effective.first != state.as_of
-    ]
+    return [imprecise_note(v) for v in state.included
+            if v.effective.imprecise and v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+
+
+def imprecise_note(view: View) -> dict:
+    """How a status lists an event whose imprecise date spans its `as_of`."""
+    return {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso,
+            "date_precision": view.effective.precision,
+            "note": f"as_of falls within this {view.effective.precision}; the event is counted from its first day"}
 
 
 def concern_list(state: Fold, which: str = "all") -> list[dict]:
@@ -118,7 +120,11 @@ def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
 
 def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
     """What is stored for an authority: its state today, from everything known."""
-    state = fold(resolve(events), today)
+    # Imported here: by_date builds on this module's documents.
+    from events.projections.by_date import status_by_date
+
+    views = resolve(events)
+    state = fold(views, today)
     doc = status_document(authority, state)
     overall = doc["overall"] or {}
     return Projection(
@@ -136,6 +142,7 @@ def projection_of(authority: str, events: list[StoredEvent], today: date) -> Pro
         concerns=[_concern_row(c) for c in state.concerns.values()],
         judgements=[{k: j[k] for k in ("event_id", "effective_on", "framework", "area", "normalised_area", "label", "grade")}
                     for j in state.judgements],
+        status_by_date=status_by_date(authority, views),
     )
 
 

@@ -1,0 +1,138 @@
+"""HTTP load for the benchmark: N keep-alive connections on loopback for a bounded time.
+
+Run as its own process by bench/run.py, so the client does not share the
+server's interpreter. Reads a plan (JSON) on stdin, prints one JSON result:
+requests/s, latency p50/p99 in ms, and the count of each status.
+
+Plans:
+- {"paths": ["/api/...", ...]}: GETs, each connection walking the list from its own offset;
+- {"append": {"token": T, "streams": {slug: version, ...}}}: POSTs of new events, each
+  with an Idempotency-Key and the stream's expected_version (each connection owns
+  its own streams, so a 409 means a real bug, not a race between our own clients).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import Stream, ungraded  # noqa: E402
+
+
+def get_request(host: str, path: str) -> bytes:
+    """A keep-alive GET."""
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n\r\n".encode()
+
+
+def post_request(host: str, path: str, body: bytes, headers: dict) -> bytes:
+    """A keep-alive POST of a JSON body."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """Status, body, and whether the server will close the connection."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, body, headers.get("connection", "").lower() == "close"
+
+
+class Appender:
+    """Makes each connection's next append: a new event for one of its own streams."""
+
+    def __init__(self, host: str, token: str, streams: dict[str, int], seed: int):
+        self.host, self.token = host, token
+        self.versions = dict(streams)
+        self.rng = random.Random(seed)
+        self.cursors = {slug: Stream(slug, self.rng, date(2026, 1, 1), 1.0)
+                        for slug in streams}
+        self.sent = 0
+        self.pending: str | None = None
+
+    def next(self) -> bytes:
+        """The next POST, with a fresh Idempotency-Key and the version this connection last saw."""
+        slug = self.rng.choice(sorted(self.versions))
+        line = ungraded(self.cursors[slug], date(2026, 6, 1))
+        line.pop("authority")
+        line["expected_version"] = self.versions[slug]
+        self.sent += 1
+        self.pending = slug
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": f"bench-{line['event_id']}"}
+        return post_request(self.host, f"/api/authorities/{slug}/events", json.dumps(line).encode(), headers)
+
+    def done(self, status: int) -> None:
+        """Advance the stream's version when the append was stored."""
+        if status == 201 and self.pending:
+            self.versions[self.pending] += 1
+
+
+async def connection(host: str, port: int, deadline: float, make, after, latencies: list, statuses: dict) -> None:
+    """One keep-alive connection sending requests back to back until the deadline."""
+    reader, writer = await asyncio.open_connection(host, port)
+    while time.perf_counter() < deadline:
+        request = make()
+        started = time.perf_counter()
+        writer.write(request)
+        try:
+            status, _, close = await read_response(reader)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            statuses["error"] = statuses.get("error", 0) + 1
+            close = True
+        else:
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+            after(status)
+        if close:
+            writer.close()
+            reader, writer = await asyncio.open_connection(host, port)
+    writer.close()
+
+
+async def run(plan: dict) -> dict:
+    """Drive the plan and summarise."""
+    host, port, n = plan.get("host", "127.0.0.1"), plan["port"], plan.get("connections", 16)
+    latencies: list[float] = []
+    statuses: dict = {}
+    deadline = time.perf_counter() + plan.get("duration", 10)
+    tasks = []
+    if "append" in plan:
+        n = min(n, len(plan["append"]["streams"]))  # a connection per stream at most: no races between ourselves
+    for k in range(n):
+        if "paths" in plan:
+            paths = plan["paths"]
+            requests = [get_request(host, p) for p in paths[k::n] or paths]
+            counter = iter(range(10 ** 12))
+            make = (lambda rs=requests, c=counter: rs[next(c) % len(rs)])
+            after = (lambda status: None)
+        else:
+            spec = plan["append"]
+            mine = {slug: v for i, (slug, v) in enumerate(sorted(spec["streams"].items())) if i % n == k}
+            appender = Appender(host, spec["token"], mine, seed=k)
+            make, after = appender.next, appender.done
+        tasks.append(connection(host, port, deadline, make, after, latencies, statuses))
+    started = time.perf_counter()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = (lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 2) if latencies else None)
+    return {"requests": len(latencies), "seconds": round(elapsed, 2), "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": pick(0.50), "p99_ms": pick(0.99), "statuses": {str(k): v for k, v in statuses.items()}}
+
+
+def main() -> None:
+    """Read the plan on stdin, print the result."""
+    print(json.dumps(asyncio.run(run(json.load(sys.stdin)))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""The benchmark: load, rebuild, replay and serve a synthetic national history; print one JSON line per figure.
+
+    .venv/bin/python bench/run.py --size 1k        # 10 authorities x 100 events
+    .venv/bin/python bench/run.py --size 1m        # 10,000 authorities x 100 events
+    .venv/bin/python bench/run.py --size 200x50    # any N x M
+
+Each figure is printed with the baseline it is a ratio to, measured in the same
+run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
+(HTTP), raw sqlite3 inserts and scans (storage), and the `eventsourcing` library
+on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
+bench/loadgen.py in its own process, on loopback, for a bounded time. The
+service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
+every append validated, checked and durable.
+
+Generated files and databases are cached under bench/.data/ (gitignored); the
+1M database is built once (its load is timed then and remembered) and reused.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import generate  # noqa: E402
+
+DATA = ROOT / "bench" / ".data"
+BIN = Path(sys.executable).parent
+SIZES = {"1k": (10, 100), "1m": (10_000, 100)}
+
+
+class Figures:
+    """Prints each figure as a JSON line and keeps them for the results file."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, figure: str, value: float, unit: str, baseline: str | None = None,
+            baseline_value: float | None = None, target: str | None = None, met: bool | None = None, **extra) -> dict:
+        """Record and print one figure (ratio = value / baseline_value)."""
+        ratio = round(value / baseline_value, 3) if baseline_value else None
+        row = {"figure": figure, "value": round(value, 3), "unit": unit, "baseline": baseline,
+               "baseline_value": None if baseline_value is None else round(baseline_value, 3), "ratio": ratio,
+               "target": target, "met": met, **extra}
+        self.rows.append(row)
+        print(json.dumps(row), flush=True)
+        return row
+
+
+# -- data --------------------------------------------------------------------
+
+
+def dataset(authorities: int, each: int, seed: int) -> tuple[Path, Path]:
+    """The NDJSON history and its registry CSV, generated once."""
+    out = DATA / f"{authorities}x{each}-s{seed}.ndjson"
+    registry = generate.registry_path_for(out)
+    if not out.exists() or not registry.exists():
+        generate.write(out, authorities, each, seed)
+    return out, registry
+
+
+def env_for(db: Path, registry: Path, **more) -> dict:
+    """The environment the CLI and gunicorn run with."""
+    return dict(os.environ, TIMELINE_DATABASE=str(db), TIMELINE_REGISTRY=str(registry), **more)
+
+
+def timeline(env: dict, *args: str, stdin=None) -> subprocess.CompletedProcess:
+    """Run the `timeline` CLI, failing loudly."""
+    result = subprocess.run([str(BIN / "timeline"), *args], env=env, stdin=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"timeline {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result
+
+
+def timed_load(lines: Path, db: Path, registry: Path) -> float:
+    """Load an NDJSON file into a new database with `timeline load`; events/s."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env = env_for(db, registry)
+    timeline(env, "db", "upgrade")
+    count = sum(1 for _ in lines.open())
+    started = time.perf_counter()
+    timeline(env, "load", str(lines), "--recorded-by", "bench")
+    return count / (time.perf_counter() - started)
+
+
+def prefix(source: Path, count: int) -> Path:
+    """The first `count` lines of a history, as its own file."""
+    out = source.with_name(f"{source.stem}.first{count}.ndjson")
+    if not out.exists():
+        with source.open() as src, out.open("w") as dst:
+            for _, line in zip(range(count), src):
+                dst.write(line)
+    return out
+
+
+def raw_inserts(lines: Path, db: Path, batch: int) -> float:
+    """The storage limit: the same rows into a bare events-shaped table, same pragmas and batches; rows/s."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE events (position INTEGER PRIMARY KEY, event_id TEXT UNIQUE, authority TEXT, "
+                 "version INTEGER, kind TEXT, effective_on TEXT, payload TEXT, source TEXT)")
+    conn.execute("CREATE INDEX by_authority ON events (authority, effective_on, version)")
+    rows = [json.loads(line) for line in lines.open()]
+    versions: dict[str, int] = {}
+    started = time.perf_counter()
+    for first in range(0, len(rows), batch):
+        conn.execute("BEGIN")
+        for row in rows[first:first + batch]:
+            versions[row["authority"]] = versions.get(row["authority"], 0) + 1
+            conn.execute("INSERT INTO events (event_id, authority, version, kind, effective_on, payload, source) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (row["event_id"], row["authority"], versions[row["authority"]], row["kind"],
+                          row["effective_on"], json.dumps(row["payload"]), json.dumps(row["source"])))
+        conn.execute("COMMIT")
+    rate = len(rows) / (time.perf_counter() - started)
+    conn.close()
+    return rate
+
+
+def raw_scan(db: Path) -> float:
+    """The storage limit for reads: every event row fetched and its JSON decoded, in stream order; rows/s."""
+    conn = sqlite3.connect(db)
+    started = time.perf_counter()
+    count = 0
+    for row in conn.execute("SELECT authority, version, payload, source FROM events ORDER BY authority, version"):
+        json.loads(row[2])
+        json.loads(row[3])
+        count += 1
+    conn.close()
+    return count / (time.perf_counter() - started)
+
+
+# -- the peer ----------------------------------------------------------------
+
+
+def peer_rates(lines: Path, registry_csv: Path, scratch: Path, appends: int, events: int) -> dict:
+    """Appends (one durable transaction each) and full-stream replays: ours against eventsourcing's."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    from events.appending import append_event
+    from events.projections.status import state_of
+    from events.registry import Registry
+    from events.sqlite_store import SQLiteStore
+    from migrations.migrations import upgrade
+
+    class Stream(Aggregate):
+        """One authority's stream as an eventsourcing aggregate."""
+
+        @event("Started")
+        def __init__(self, slug: str):
+            self.slug, self.count = slug, 0
+
+        @event("Recorded")
+        def record(self, body: dict):
+            self.count += 1
+
+    bodies = [json.loads(line) for _, line in zip(range(events), lines.open())]
+    by_stream: dict[str, list[dict]] = {}
+    for body in bodies:
+        by_stream.setdefault(body["authority"], []).append(body)
+    out = {}
+    for suffix in ("ours.db", "es.db"):
+        for tail in ("", "-wal", "-shm"):
+            Path(f"{scratch / suffix}{tail}").unlink(missing_ok=True)
+    # appends, one per transaction, durable: eventsourcing saves one event per save()
+    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(scratch / "es.db")})
+    aggregates = {slug: Stream(slug) for slug in by_stream}
+    for aggregate in aggregates.values():
+        app.save(aggregate)
+    ordered = bodies[:appends]
+    started = time.perf_counter()
+    for body in ordered:
+        aggregate = aggregates[body["authority"]]
+        aggregate.record(body)
+        app.save(aggregate)
+    out["es_append"] = len(ordered) / (time.perf_counter() - started)
+    upgrade(str(scratch / "ours.db"))
+    store, registry = SQLiteStore(scratch / "ours.db"), Registry.load(registry_csv)
+    started = time.perf_counter()
+    for body in ordered:
+        body = dict(body)
+        append_event(store, registry, body.pop("authority"), body, recorded_by="bench")
+    out["our_append"] = len(ordered) / (time.perf_counter() - started)
+    # full-stream replays of whole streams
+    for slug, items in by_stream.items():
+        aggregate = aggregates[slug]
+        for body in items[aggregate.count:]:
+            aggregate.record(body)
+        app.save(aggregate)
+    with store.batch():
+        for body in bodies[appends:]:
+            body = dict(body)
+            append_event(store, registry, body.pop("authority"), body, recorded_by="bench")
+    total = sum(len(items) for items in by_stream.values())
+    started = time.perf_counter()
+    for slug in by_stream:
+        app.repository.get(aggregates[slug].id)
+    out["es_replay"] = total / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for slug in by_stream:
+        state_of(store.read_stream(slug), date.max)
+    out["our_replay"] = total / (time.perf_counter() - started)
+    store.close()
+    return out
+
+
+# -- HTTP --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn with the service's own gunicorn.conf.py, serving an app on loopback."""
+
+    def __init__(self, app: str, env: dict, workers: int, probe: str):
+        self.port = free_port()
+        self.log = (DATA / f"gunicorn-{self.port}.log").open("w")
+        env = dict(env, TIMELINE_BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(workers))
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                                      "--chdir", str(ROOT), app], env=env, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}{probe}", timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise SystemExit(f"gunicorn {app} did not start; see {self.log.name}")
+                time.sleep(0.2)
+
+    def workers(self) -> list[int]:
+        """The worker processes' pids."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def peak_rss_mb(self) -> list[float]:
+        """VmHWM (peak resident set) of each worker, in MB."""
+        out = []
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out.append(int(line.split()[1]) / 1024)
+        return out
+
+    def stop(self) -> None:
+        """Stop gunicorn (the master stops its workers)."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        self.log.close()
+
+
+def load(port: int, plan: dict, duration: float, connections: int) -> dict:
+    """Run bench/loadgen.py in its own process against a port."""
+    plan = dict(plan, port=port, duration=duration, connections=connections)
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "loadgen.py")], input=json.dumps(plan),
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def random_paths(slugs: list[str], template: str, count: int, seed: int) -> list[str]:
+    """Request paths for random authorities and dates between 2009 and 2026."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        day = date(2009, 1, 1).toordinal() + rng.randrange(18 * 365)
+        out.append(template.format(slug=rng.choice(slugs), day=date.fromordinal(day).isoformat()))
+    return out
+
+
+def stream_versions(db: Path) -> dict[str, int]:
+    """Every stream's current version."""
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT authority, version FROM streams"))
+    finally:
+        conn.close()
+
+
+# -- the run -----------------------------------------------------------------
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1k', '1m' or 'NxM'."""
+    if text in SIZES:
+        return SIZES[text]
+    n, _, m = text.partition("x")
+    return int(n), int(m)
+
+
+def build(args, figures: Figures) -> tuple[Path, Path, Path, int]:
+    """Generate, time the bulk load and the storage baseline, build (or reuse) the full database."""
+    authorities, each = parse_size(args.size)
+    lines, registry = dataset(authorities, each, args.seed)
+    count = authorities * each
+    sample = lines if count <= args.load_sample else prefix(lines, args.load_sample)
+    sample_count = min(count, args.load_sample)
+    from events.loading import BATCH_SIZE
+    raw = raw_inserts(sample, DATA / "raw.db", BATCH_SIZE)
+    loaded = timed_load(sample, DATA / "sample.db", registry)
+    figures.add("bulk_load", loaded, "events/s", "raw sqlite3 inserts", raw, ">= 50000 events/s", loaded >= 50_000,
+                events=sample_count)
+    full = DATA / f"full-{authorities}x{each}-s{args.seed}.db"
+    if sample == lines:
+        shutil.copy(DATA / "sample.db", full)
+        for tail in ("-wal", "-shm"):
+            Path(f"{full}{tail}").unlink(missing_ok=True)
+    elif not full.exists() or args.rebuild_db:
+        rate = timed_load(lines, full, registry)
+        figures.add("bulk_load_full", rate, "events/s", target=">= 50000 events/s", met=rate >= 50_000, events=count)
+    return lines, registry, full, count
+
+
+def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: Path, count: int) -> None:
+    """Rebuild, replay, appends against the peer, size per event."""
+    env = env_for(full, registry)
+    timeline(env, "db", "upgrade")  # a cached database may predate a migration
+    scan = raw_scan(full)
+    started = time.perf_counter()
+    timeline(env, "rebuild")
+    rebuilt = count / (time.perf_counter() - started)
+    figures.add("timeline_rebuild", rebuilt, "events/s", "raw sqlite3 scan + JSON decode", scan,
+                ">= 100000 events/s", rebuilt >= 100_000)
+    peer = peer_rates(lines, registry, DATA, appends=args.appends, events=min(count, 5000))
+    figures.add("append_store", peer["our_append"], "events/s", "eventsourcing (SQLite) save per event",
+                peer["es_append"], ">= 2x eventsourcing", peer["our_append"] >= 2 * peer["es_append"])
+    figures.add("replay_stream", peer["our_replay"], "events/s", "eventsourcing (SQLite) repository.get",
+                peer["es_replay"], ">= 2x eventsourcing", peer["our_replay"] >= 2 * peer["es_replay"])
+    conn = sqlite3.connect(full)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size = sum(Path(f"{full}{t}").stat().st_size for t in ("", "-wal") if Path(f"{full}{t}").exists())
+    figures.add("database_bytes_per_event", size / count, "bytes", target="< 2048 bytes", met=size / count < 2048,
+                database_bytes=size)
+
+
+def status_latency(args, slugs: list[str], server: Gunicorn) -> dict:
+    """status?as_of= for random authorities and dates at the configured concurrency."""
+    paths = random_paths(slugs, "/api/authorities/{slug}/status?as_of={day}", 20_000, args.seed)
+    return load(server.port, {"paths": paths}, args.duration, args.connections)
+
+
+def http_figures(args, figures: Figures, registry: Path, full: Path, count: int) -> None:
+    """Throughput and latency over HTTP against the bare-Flask baseline."""
+    env = env_for(full, registry)
+    flask = Gunicorn("bench.minimal_app:app", env, args.workers, "/")
+    try:
+        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections)
+    finally:
+        flask.stop()
+    figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"])
+    slugs = sorted(stream_versions(full))
+    server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
+    try:
+        status = status_latency(args, slugs, server)
+        figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
+                    ">= 0.7x bare Flask, p99 < 25 ms",
+                    status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
+                    p99_ms=status["p99_ms"], statuses=status["statuses"], events=count)
+        for name, template in (("timeline", "/api/authorities/{slug}/timeline"),
+                               ("concerns", "/api/authorities/{slug}/concerns?as_of={day}")):
+            result = load(server.port, {"paths": random_paths(slugs, template, 20_000, args.seed)},
+                          args.duration, args.connections)
+            figures.add(name, result["rps"], "req/s", "bare Flask endpoint", base["rps"], p50_ms=result["p50_ms"],
+                        p99_ms=result["p99_ms"], statuses=result["statuses"])
+        token = timeline(env, "tokens", "create", f"bench-{time.time_ns()}").stdout.strip()
+        appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
+                        args.duration, args.connections)
+        figures.add("append_http", appended["rps"], "req/s", "bare Flask endpoint", base["rps"], ">= 0.3x bare Flask",
+                    appended["rps"] >= 0.3 * base["rps"] and set(appended["statuses"]) == {"201"},
+                    p50_ms=appended["p50_ms"], p99_ms=appended["p99_ms"], statuses=appended["statuses"])
+        rss = server.peak_rss_mb()
+        figures.add("worker_peak_rss", max(rss), "MB", target="< 150 MB", met=max(rss) < 150,
+                    workers=[round(r, 1) for r in rss])
+    finally:
+        server.stop()
+    if count > 1000:
+        small_lines, small_registry = dataset(*SIZES["1k"], args.seed)
+        small = DATA / f"full-{SIZES['1k'][0]}x{SIZES['1k'][1]}-s{args.seed}.db"
+        timed_load(small_lines, small, small_registry)
+        small_server = Gunicorn("wsgi:app", env_for(small, small_registry), args.workers,
+                                "/api/authorities/bench-00001/status")
+        try:
+            at_1k = status_latency(args, sorted(stream_versions(small)), small_server)
+        finally:
+            small_server.stop()
+        ratio = status["p50_ms"] / at_1k["p50_ms"]
+        figures.add("as_of_latency_growth", ratio, "x (p50 at this size / p50 at 1K)", "p50 at 1K events",
+                    at_1k["p50_ms"], "<= 1.3", ratio <= 1.3, p50_ms=status["p50_ms"])
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description="Benchmark the timeline service; one JSON line per figure.")
+    parser.add_argument("--size", default="1k", help="1k, 1m or NxM (authorities x events each)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per HTTP figure")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--load-sample", type=int, default=100_000,
+                        help="events loaded for the bulk-load figure (the full database is built once)")
+    parser.add_argument("--appends", type=int, default=1000, help="appends for the peer comparison")
+    parser.add_argument("--rebuild-db", action="store_true", help="reload the cached full database")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    DATA.mkdir(parents=True, exist_ok=True)
+    figures = Figures()
+    print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                  "sqlite": sqlite3.sqlite_version}, "size": args.size}), flush=True)
+    lines, registry, full, count = build(args, figures)
+    storage_figures(args, figures, lines, registry, full, count)
+    if not args.skip_http:
+        http_figures(args, figures, registry, full, count)
+    (DATA / f"results-{args.size}.json").write_text(json.dumps(figures.rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Status answers stored by date, so `status?as_of=` need not replay the stream.
+
+Between two dates on which events take effect, the fold's status document
+changes only in the parts that are read against `as_of` itself: the date, which
+open concerns are overdue, whether each expected window has passed, and which
+imprecise dates span it. So for each such date we store the document with
+those parts kept as their inputs (due dates, windows, date spans), and finish
+it for the requested day (`finish`) with the same rules `status_document` uses.
+The answer is the fold's, for current knowledge; `known_at` questions still fold.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from bisect import bisect_left, bisect_right
+from datetime import date
+
+from events.projections.fold import Fold, step
+from events.projections.status import imprecise_note, status_document
+from events.projections.views import View
+
+BEFORE_ANY = date.min
+CHUNK = 8  # entries per stored row
+
+
+def status_by_date(authority: str, views: list[View]) -> list[tuple[str, bytes]]:
+    """Stored rows (first day, chunk): the entries for the empty stream and each day on which events take effect.
+
+    Entries go CHUNK consecutive days to a row and are compressed together: each
+    differs little from the one before, so a chunk costs little more than one entry.
+    """
+    state = Fold(as_of=BEFORE_ANY)
+    days, entries = [BEFORE_ANY.isoformat()], [_entry(authority, state)]
+    active = [v for v in views if v.active]
+    index = 0
+    while index < len(active):
+        day = active[index].effective.first
+        while index < len(active) and active[index].effective.first == day:
+            step(state, active[index])
+            index += 1
+        state.as_of = day
+        days.append(day.isoformat())
+        entries.append(_entry(authority, state))
+    return [(days[i], zlib.compress(json.dumps({"days": days[i:i + CHUNK], "entries": entries[i:i + CHUNK]},
+                                               separators=(",", ":")).encode(), 6))
+            for i in range(0, len(days), CHUNK)]
+
+
+def _entry(authority: str, state: Fold) -> dict:
+    doc = status_document(authority, state)
+    due = sorted(c["due_on"] for c in state.concerns.values() if c["state"] == "open" and c["due_on"] is not None)
+    imprecise = [{"first": v.effective.first.isoformat(), "last": v.effective.last.isoformat(),
+                  "item": imprecise_note(v)} for v in state.included if v.effective.imprecise]
+    return {"doc": doc, "due": due, "imprecise": imprecise}
+
+
+def finish(stored: bytes, as_of: date) -> dict:
+    """The status document on `as_of` from the stored chunk holding the last event date on or before it."""
+    chunk = json.loads(zlib.decompress(stored))
+    day = as_of.isoformat()
+    entry = chunk["entries"][bisect_right(chunk["days"], day) - 1]
+    doc = entry["doc"]
+    doc["as_of"] = day
+    doc["overdue_concerns"] = bisect_left(entry["due"], day)
+    for expected in doc["next_expected"]:
+        expected["overdue"] = day > expected["window"]["latest"]
+    doc["imprecise_dates"] = [i["item"] for i in entry["imprecise"] if i["first"] < day <= i["last"]]
+    return doc
