@@ -192,8 +192,9 @@ def peer_rates(lines: Path, registry_csv: Path, scratch: Path, appends: int, eve
         aggregate.record(body)
         app.save(aggregate)
     out["es_append"] = len(ordered) / (time.perf_counter() - started)
-    upgrade(str(scratch / "ours.db"))
-    store, registry = SQLiteStore(scratch / "ours.db"), Registry.load(registry_csv)
+    registry = Registry.load(registry_csv)
+    upgrade(str(scratch / "ours.db"), registry)
+    store = SQLiteStore(scratch / "ours.db")
     started = time.perf_counter()
     for body in ordered:
         body = dict(body)

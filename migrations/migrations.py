@@ -262,11 +262,12 @@ def m004_datasette(db: Database) -> None:
         db.execute(f"CREATE VIEW {name} AS {select}")
 
 
-def sync_authorities(db: Database) -> None:
-    """Make the `authorities` table match the registry in use: $TIMELINE_REGISTRY, else the one the code ships with."""
+def sync_authorities(db: Database, registry=None) -> None:
+    """Make the `authorities` table match the registry in use: the one given, else $TIMELINE_REGISTRY's, else the
+    one the code ships with (projection rows are keyed to it, so every process on one file must use the same)."""
     from events.registry import Registry
 
-    registry = Registry.load(os.environ.get("TIMELINE_REGISTRY") or None)
+    registry = registry or Registry.load(os.environ.get("TIMELINE_REGISTRY") or None)
     rows = [dict(a.to_dict(), active=int(a.active), predecessors=" ".join(a.predecessors) or None,
                  successors=" ".join(a.successors) or None) for a in registry.all()]
     db["authorities"].upsert_all(rows, pk="slug")
@@ -443,8 +444,9 @@ def m008_status_by_date(db: Database) -> None:
     )
 
 
-def upgrade(path: str) -> list[str]:
-    """Apply pending migrations to the database at `path`; return the names applied."""
+def upgrade(path: str, registry=None) -> list[str]:
+    """Apply pending migrations to the database at `path` and sync its `authorities` table with the registry
+    (`sync_authorities`); return the names applied."""
     from events.sqlite_store import connect
 
     db = connect(path)
@@ -453,11 +455,10 @@ def upgrade(path: str) -> list[str]:
         migrations.apply(db)
         if "authorities" in db.table_names():
             with db.atomic():  # the registry may have grown since m004 filled the table
-                sync_authorities(db)
+                sync_authorities(db, registry)
         return pending
     finally:
         db.conn.close()
-
 
 
 def pending(path: str) -> list[str]:

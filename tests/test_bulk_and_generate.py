@@ -33,8 +33,8 @@ def history(tmp_path_factory):
     return out, Registry.load(registry_csv)
 
 
-def _store(path) -> SQLiteStore:
-    upgrade(str(path))
+def _store(path, registry) -> SQLiteStore:
+    upgrade(str(path), registry)
     return SQLiteStore(path, clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
 
 
@@ -72,7 +72,7 @@ def test_generated_history_has_the_real_mix(history):
 
 def test_generated_history_loads_with_no_refusal_through_the_real_validation(tmp_path, history):
     path, registry = history
-    store = _store(tmp_path / "t.db")
+    store = _store(tmp_path / "t.db", registry)
     report = load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench")
     assert report.ok, report.refused[:3]
     assert report.appended == AUTHORITIES * EACH
@@ -93,9 +93,9 @@ def test_the_service_takes_its_registry_from_timeline_registry(tmp_path, history
 def test_batched_load_stores_what_one_by_one_appends_store(tmp_path, history):
     path, registry = history
     lines = path.read_text().splitlines()
-    batched = _store(tmp_path / "batched.db")
+    batched = _store(tmp_path / "batched.db", registry)
     assert load_lines(batched, registry, lines, recorded_by="bench", batch_size=37).ok
-    single = _store(tmp_path / "single.db")
+    single = _store(tmp_path / "single.db", registry)
     for line in lines:
         body = json.loads(line)
         append_event(single, registry, body.pop("authority"), body, recorded_by="bench")
@@ -108,7 +108,7 @@ def test_a_refused_line_in_a_batch_leaves_the_rest_of_the_batch(tmp_path, histor
     broken = json.loads(lines[5])
     broken["effective_on"] = "not a date"
     lines[5] = json.dumps(broken)
-    store = _store(tmp_path / "t.db")
+    store = _store(tmp_path / "t.db", registry)
     report = load_lines(store, registry, lines, recorded_by="bench")
     assert [r["line"] for r in report.refused] == [6]
     assert report.appended == 29
@@ -117,7 +117,7 @@ def test_a_refused_line_in_a_batch_leaves_the_rest_of_the_batch(tmp_path, histor
 
 def test_cheap_reference_checks_agree_with_the_whole_stream_fold(tmp_path, history):
     path, registry = history
-    store = _store(tmp_path / "t.db")
+    store = _store(tmp_path / "t.db", registry)
     assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
     checked = 0
     for slug in store.authorities_with_events():
@@ -142,7 +142,7 @@ def test_rebuild_in_worker_processes_stores_what_appends_stored(tmp_path, histor
     from events.rebuilding import rebuild_all
 
     path, registry = history
-    store = _store(tmp_path / "t.db")
+    store = _store(tmp_path / "t.db", registry)
     assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
     before = _dump(store)
     with store.db.atomic():
@@ -156,7 +156,7 @@ def test_rebuild_remakes_a_projection_whose_stream_grew_meanwhile(tmp_path, hist
     from events.projections.status import projection_of
 
     path, registry = history
-    store = _store(tmp_path / "t.db")
+    store = _store(tmp_path / "t.db", registry)
     lines = path.read_text().splitlines()
     assert load_lines(store, registry, lines[:-1], recorded_by="bench").ok
     slug = json.loads(lines[-1])["authority"]
