@@ -150,129 +150,6 @@ def m003_projections(db: Database) -> None:
     db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
 
 
-# Projection tables as m004 leaves them: m003's, with foreign keys to the registry.
-_PROJECTIONS_WITH_KEYS = {
-    "authority_status": """
-        CREATE TABLE authority_status (
-            authority TEXT PRIMARY KEY REFERENCES authorities (slug),
-            stream_version INTEGER NOT NULL,
-            last_position INTEGER NOT NULL,
-            last_effective_on TEXT,
-            overall_grade INTEGER,
-            overall_label TEXT,
-            framework TEXT,
-            inspection_effective_on TEXT,
-            regime TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (json_valid(status))
-        )""",
-    "concerns": """
-        CREATE TABLE concerns (
-            concern_id TEXT PRIMARY KEY,
-            authority TEXT NOT NULL REFERENCES authorities (slug),
-            event_id TEXT NOT NULL REFERENCES events (event_id),
-            kind TEXT NOT NULL,
-            text TEXT NOT NULL,
-            section TEXT,
-            timescale TEXT,
-            opened_on TEXT NOT NULL,
-            due_on TEXT,
-            state TEXT NOT NULL,
-            closed_on TEXT,
-            closed_by_event_id TEXT REFERENCES events (event_id)
-        )""",
-    "judgements": """
-        CREATE TABLE judgements (
-            event_id TEXT NOT NULL REFERENCES events (event_id),
-            authority TEXT NOT NULL REFERENCES authorities (slug),
-            effective_on TEXT NOT NULL,
-            framework TEXT NOT NULL,
-            area TEXT NOT NULL,
-            normalised_area TEXT,
-            label TEXT NOT NULL,
-            grade INTEGER,
-            PRIMARY KEY (event_id, area)
-        )""",
-}
-_DATASETTE_VIEWS = {
-    "current_status": """
-        SELECT a.slug AS authority, a.name, a.region, s.overall_grade, s.overall_label, s.framework,
-               s.inspection_effective_on, s.regime,
-               (SELECT count(*) FROM concerns c WHERE c.authority = a.slug AND c.state = 'open') AS open_concerns,
-               (SELECT count(*) FROM concerns c WHERE c.authority = a.slug AND c.state = 'open'
-                AND c.due_on < date('now')) AS overdue_concerns,
-               s.last_effective_on, s.stream_version AS events
-        FROM authorities a LEFT JOIN authority_status s ON s.authority = a.slug
-        WHERE a.active""",
-    "open_concerns": """
-        SELECT c.authority, a.name, a.region, c.concern_id, c.text, c.section, c.timescale, c.opened_on, c.due_on,
-               c.due_on < date('now') AS overdue, c.kind AS opened_by_kind, c.event_id AS opened_by_event_id
-        FROM concerns c JOIN authorities a ON a.slug = c.authority
-        WHERE c.state = 'open'""",
-    "judgement_history": """
-        SELECT j.authority, a.name, a.region, j.effective_on, j.framework, j.area, j.normalised_area, j.label,
-               j.grade, j.event_id
-        FROM judgements j JOIN authorities a ON a.slug = j.authority""",
-    "events_readable": """
-        SELECT e.position, e.authority, a.name, e.kind, e.effective_on, e.date_precision,
-               json_extract(e.source, '$.title') AS source_title, json_extract(e.source, '$.url') AS source_url,
-               json_extract(e.payload, '$.framework') AS framework,
-               json_extract(e.payload, '$.target_event_id') AS corrects_event_id,
-               json_extract(e.payload, '$.reason') AS reason,
-               e.recorded_at, e.recorded_by, e.version, e.event_id
-        FROM events e LEFT JOIN authorities a ON a.slug = e.authority""",
-}
-
-
-@migrations()
-def m004_datasette(db: Database) -> None:
-    """The file as Datasette shows it: a registry table, projections keyed to it, readable views.
-
-    `events` keeps no foreign key to `authorities`: SQLite cannot add one without
-    copying the table, and events are never rewritten; `events_readable` joins instead.
-    """
-    db.execute(
-        """
-        CREATE TABLE authorities (
-            slug TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            ofsted_urn TEXT,
-            la_code TEXT,
-            ons_code TEXT,
-            region TEXT,
-            active INTEGER NOT NULL,
-            abolished_on TEXT,
-            created_on TEXT,
-            predecessors TEXT,
-            successors TEXT
-        )
-        """
-    )
-    sync_authorities(db)
-    for table, create in _PROJECTIONS_WITH_KEYS.items():
-        # Derived data: copy it across (dropping rows no registry authority owns) rather than make a rebuild necessary.
-        columns = ", ".join(db[table].columns_dict)
-        db.execute(f"ALTER TABLE {table} RENAME TO {table}_m003")
-        db.execute(create)
-        db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_m003 "
-                   "WHERE authority IN (SELECT slug FROM authorities)")
-        db.execute(f"DROP TABLE {table}_m003")
-    db.execute("CREATE INDEX concerns_by_authority ON concerns (authority, state, due_on)")
-    db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
-    for name, select in _DATASETTE_VIEWS.items():
-        db.execute(f"CREATE VIEW {name} AS {select}")
-
-
-def sync_authorities(db: Database, registry=None) -> None:
-    """Make the `authorities` table match the registry in use: the one given, else $TIMELINE_REGISTRY's, else the
-    one the code ships with (projection rows are keyed to it, so every process on one file must use the same)."""
-    from events.registry import Registry
-
-    registry = registry or Registry.load(os.environ.get("TIMELINE_REGISTRY") or None)
-    rows = [dict(a.to_dict(), active=int(a.active), predecessors=" ".join(a.predecessors) or None,
-                 successors=" ".join(a.successors) or None) for a in registry.all()]
-    db["authorities"].upsert_all(rows, pk="slug")
-
-
 @migrations()
 def m005_webhooks(db: Database) -> None:
     """Webhooks, their outbox of deliveries and each attempt, alerts raised once, the clock's lease and job runs."""
@@ -444,6 +321,129 @@ def m008_status_by_date(db: Database) -> None:
     )
 
 
+# Projection tables as m009 leaves them: m003's, with foreign keys to the registry.
+_PROJECTIONS_WITH_KEYS = {
+    "authority_status": """
+        CREATE TABLE authority_status (
+            authority TEXT PRIMARY KEY REFERENCES authorities (slug),
+            stream_version INTEGER NOT NULL,
+            last_position INTEGER NOT NULL,
+            last_effective_on TEXT,
+            overall_grade INTEGER,
+            overall_label TEXT,
+            framework TEXT,
+            inspection_effective_on TEXT,
+            regime TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (json_valid(status))
+        )""",
+    "concerns": """
+        CREATE TABLE concerns (
+            concern_id TEXT PRIMARY KEY,
+            authority TEXT NOT NULL REFERENCES authorities (slug),
+            event_id TEXT NOT NULL REFERENCES events (event_id),
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            section TEXT,
+            timescale TEXT,
+            opened_on TEXT NOT NULL,
+            due_on TEXT,
+            state TEXT NOT NULL,
+            closed_on TEXT,
+            closed_by_event_id TEXT REFERENCES events (event_id)
+        )""",
+    "judgements": """
+        CREATE TABLE judgements (
+            event_id TEXT NOT NULL REFERENCES events (event_id),
+            authority TEXT NOT NULL REFERENCES authorities (slug),
+            effective_on TEXT NOT NULL,
+            framework TEXT NOT NULL,
+            area TEXT NOT NULL,
+            normalised_area TEXT,
+            label TEXT NOT NULL,
+            grade INTEGER,
+            PRIMARY KEY (event_id, area)
+        )""",
+}
+_DATASETTE_VIEWS = {
+    "current_status": """
+        SELECT a.slug AS authority, a.name, a.region, s.overall_grade, s.overall_label, s.framework,
+               s.inspection_effective_on, s.regime,
+               (SELECT count(*) FROM concerns c WHERE c.authority = a.slug AND c.state = 'open') AS open_concerns,
+               (SELECT count(*) FROM concerns c WHERE c.authority = a.slug AND c.state = 'open'
+                AND c.due_on < date('now')) AS overdue_concerns,
+               s.last_effective_on, s.stream_version AS events
+        FROM authorities a LEFT JOIN authority_status s ON s.authority = a.slug
+        WHERE a.active""",
+    "open_concerns": """
+        SELECT c.authority, a.name, a.region, c.concern_id, c.text, c.section, c.timescale, c.opened_on, c.due_on,
+               c.due_on < date('now') AS overdue, c.kind AS opened_by_kind, c.event_id AS opened_by_event_id
+        FROM concerns c JOIN authorities a ON a.slug = c.authority
+        WHERE c.state = 'open'""",
+    "judgement_history": """
+        SELECT j.authority, a.name, a.region, j.effective_on, j.framework, j.area, j.normalised_area, j.label,
+               j.grade, j.event_id
+        FROM judgements j JOIN authorities a ON a.slug = j.authority""",
+    "events_readable": """
+        SELECT e.position, e.authority, a.name, e.kind, e.effective_on, e.date_precision,
+               json_extract(e.source, '$.title') AS source_title, json_extract(e.source, '$.url') AS source_url,
+               json_extract(e.payload, '$.framework') AS framework,
+               json_extract(e.payload, '$.target_event_id') AS corrects_event_id,
+               json_extract(e.payload, '$.reason') AS reason,
+               e.recorded_at, e.recorded_by, e.version, e.event_id
+        FROM events e LEFT JOIN authorities a ON a.slug = e.authority""",
+}
+
+
+@migrations()
+def m009_datasette(db: Database) -> None:
+    """The file as Datasette shows it: a registry table, projections keyed to it, readable views.
+
+    `events` keeps no foreign key to `authorities`: SQLite cannot add one without
+    copying the table, and events are never rewritten; `events_readable` joins instead.
+    """
+    db.execute(
+        """
+        CREATE TABLE authorities (
+            slug TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            ofsted_urn TEXT,
+            la_code TEXT,
+            ons_code TEXT,
+            region TEXT,
+            active INTEGER NOT NULL,
+            abolished_on TEXT,
+            created_on TEXT,
+            predecessors TEXT,
+            successors TEXT
+        )
+        """
+    )
+    sync_authorities(db)
+    for table, create in _PROJECTIONS_WITH_KEYS.items():
+        # Derived data: copy it across (dropping rows no registry authority owns) rather than make a rebuild necessary.
+        columns = ", ".join(db[table].columns_dict)
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_m003")
+        db.execute(create)
+        db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_m003 "
+                   "WHERE authority IN (SELECT slug FROM authorities)")
+        db.execute(f"DROP TABLE {table}_m003")
+    db.execute("CREATE INDEX concerns_by_authority ON concerns (authority, state, due_on)")
+    db.execute("CREATE INDEX judgements_by_authority ON judgements (authority, normalised_area, effective_on)")
+    for name, select in _DATASETTE_VIEWS.items():
+        db.execute(f"CREATE VIEW {name} AS {select}")
+
+
+def sync_authorities(db: Database, registry=None) -> None:
+    """Make the `authorities` table match the registry in use: the one given, else $TIMELINE_REGISTRY's, else the
+    one the code ships with (projection rows are keyed to it, so every process on one file must use the same)."""
+    from events.registry import Registry
+
+    registry = registry or Registry.load(os.environ.get("TIMELINE_REGISTRY") or None)
+    rows = [dict(a.to_dict(), active=int(a.active), predecessors=" ".join(a.predecessors) or None,
+                 successors=" ".join(a.successors) or None) for a in registry.all()]
+    db["authorities"].upsert_all(rows, pk="slug")
+
+
 def upgrade(path: str, registry=None) -> list[str]:
     """Apply pending migrations to the database at `path` and sync its `authorities` table with the registry
     (`sync_authorities`); return the names applied."""
@@ -454,7 +454,7 @@ def upgrade(path: str, registry=None) -> list[str]:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
         if "authorities" in db.table_names():
-            with db.atomic():  # the registry may have grown since m004 filled the table
+            with db.atomic():  # the registry may have grown since m009 filled the table
                 sync_authorities(db, registry)
         return pending
     finally:
