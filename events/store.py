@@ -119,6 +119,9 @@ class EventStore(Protocol):
     def last_position(self) -> int:
         """The highest position stored (0 when empty)."""
 
+    def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
+        """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""
+
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
 
@@ -142,6 +145,3 @@ class EventStore(Protocol):
 
     def revoke_token(self, name: str) -> bool:
         """Revoke by name; False if there is no such live token."""
-
-    def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
-        """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""

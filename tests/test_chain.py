@@ -1,4 +1,4 @@
-"""Tamper evidence: hash chains written with every append, and `verify` naming the first event edited behind the service's back."""
+"""Tamper evidence: hash chains written with every append; `verify` names the first event edited behind our back."""
 from __future__ import annotations
 
 import sqlite3
@@ -149,7 +149,8 @@ def test_a_recomputed_chain_still_shows_a_gap_in_versions(seeded_store, db_path,
     conn.close()
     found = client.get("/api/verify").get_json()
     assert found["first_broken"]["event_id"] == successor.event_id
-    assert found["first_broken"]["reason"] == "version 8 follows version 6" and found["first_broken"]["chain"] == "stream"
+    broken = found["first_broken"]
+    assert (broken["reason"], broken["chain"]) == ("version 8 follows version 6", "stream")
     tamper(db_path, "DELETE FROM events WHERE position > 6", "DELETE FROM event_hashes WHERE position > 6")
     truncated = client.get("/api/verify").get_json()
     assert truncated["ok"] is True and truncated["head"] != head  # only a head kept elsewhere shows the truncation
