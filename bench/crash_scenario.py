@@ -136,12 +136,14 @@ class Writer(threading.Thread):
         self.random = random.Random(name)
 
     def run(self) -> None:
+        """Append to random authorities, one key at a time, until stopped."""
         n = 0
         while not self.stop_event.is_set():
             n += 1
             self.append_until_answered(f"{self.name}-{n}", self.random.choice(AUTHORITIES))
 
     def append_until_answered(self, key: str, authority: str) -> None:
+        """Send one append, and the same again after a dropped connection or 5xx, until a 2xx or 4xx."""
         body = append_body(key)
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "Idempotency-Key": key}
         with self.tally.lock:
@@ -149,7 +151,8 @@ class Writer(threading.Thread):
         deadline = time.monotonic() + self.give_up
         while time.monotonic() < deadline:
             try:
-                status, answer, answer_headers = request(self.server.port, "POST", f"/api/authorities/{authority}/events", body, headers)
+                status, answer, answer_headers = request(self.server.port, "POST", f"/api/authorities/{authority}/events",
+                                                         body, headers)
             except (OSError, http.client.HTTPException):
                 with self.tally.lock:
                     self.tally.connection_errors += 1
@@ -176,6 +179,7 @@ class Killer(threading.Thread):
         self.kills = 0
 
     def run(self) -> None:
+        """Kill, pause, kill again until stopped."""
         while not self.stop_event.wait(self.random.uniform(0.1, self.gap)):
             pids = self.server.worker_pids()
             if pids:
@@ -268,5 +272,6 @@ def projections_differing(store: SQLiteStore) -> list[str]:
 
 def projection_rows(store: SQLiteStore, slug: str) -> list:
     """Every stored projection row of one authority, in a fixed order."""
-    return [sorted(map(tuple, store.db.execute(f"SELECT * FROM {table} WHERE authority = ?", [slug]).fetchall()), key=repr)
-            for table in ("authority_status", "concerns", "judgements")]
+    tables = ("authority_status", "concerns", "judgements")
+    return [sorted(map(tuple, store.db.execute(f"SELECT * FROM {table} WHERE authority = ?", [slug]).fetchall()),
+                   key=repr) for table in tables]

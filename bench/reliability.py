@@ -82,7 +82,8 @@ def main() -> int:
     for problem in outcome.refused[:5] + outcome.server_errors[:5] + fuzz.server_errors[:5]:
         print("  ", json.dumps(problem)[:400], file=sys.stderr)
     if fuzz.connection_errors:
-        print(f"  fuzz connection errors: {len(fuzz.connection_errors)}, e.g. {fuzz.connection_errors[0]}", file=sys.stderr)
+        print(f"  fuzz connection errors: {len(fuzz.connection_errors)}, e.g. {fuzz.connection_errors[0]}",
+              file=sys.stderr)
     if not outcome.verification.ok:
         print("  chain:", outcome.verification.first_broken.describe(), file=sys.stderr)
     return 0 if healthy(outcome, fuzz) else 1

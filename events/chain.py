@@ -47,12 +47,18 @@ def canonical(event: StoredEvent) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
+def digest(prev: str, body: bytes) -> str:
+    """sha256 hex of the previous link's hash followed by an event's canonical form."""
+    return hashlib.sha256(prev.encode("ascii") + body).hexdigest()
+
+
 def chain_hash(prev: str, event: StoredEvent) -> str:
-    """The hash of the link after `prev` that holds `event`: sha256 hex of prev + canonical form."""
-    return hashlib.sha256(prev.encode("ascii") + canonical(event)).hexdigest()
+    """The hash of the link after `prev` that holds `event`."""
+    return digest(prev, canonical(event))
 
 
 def link(event: StoredEvent, stream_prev: str, global_prev: str) -> Link:
     """The link for a newly stored event, given the heads of its stream's chain and of the global chain."""
-    return Link(event.position, event.event_id, stream_prev, chain_hash(stream_prev, event),
-                global_prev, chain_hash(global_prev, event))
+    body = canonical(event)
+    return Link(event.position, event.event_id, stream_prev, digest(stream_prev, body),
+                global_prev, digest(global_prev, body))

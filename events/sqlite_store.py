@@ -42,21 +42,20 @@ def connect(path: str | Path) -> Database:
     return Database(conn)
 
 
-def _row_to_event(row: tuple) -> StoredEvent:
+def _row_to_event(row: tuple, decode: Callable[[str], object] = json.loads) -> StoredEvent:
     (event_id, authority, version, position, kind, schema_version, effective_on, precision,
      start, end, recorded_at, recorded_by, payload, source) = row
     return StoredEvent(
         event_id=event_id, authority=authority, version=version, position=position, kind=kind,
         schema_version=schema_version, effective_on=effective_on, date_precision=precision,
         occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
-        payload=json.loads(payload), source=json.loads(source),
+        payload=decode(payload), source=decode(source),
     )
 
 
 def _row_as_stored(row: tuple) -> StoredEvent:
     """The event as its row holds it, even when payload or source is no longer JSON (then kept as text)."""
-    event = _row_to_event(row[:-2] + ("null", "null"))  # payload and source are the last two columns
-    return replace(event, payload=_json_or_text(row[-2]), source=_json_or_text(row[-1]))
+    return _row_to_event(row, decode=_json_or_text)
 
 
 def _json_or_text(text: str) -> object:
@@ -329,10 +328,12 @@ class SQLiteStore:
             rows = self._query(
                 f"SELECT p.position, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}, "
                 f"{', '.join('h.' + c.strip() for c in _LINK_COLUMNS.split(','))} "
-                "FROM (SELECT position FROM events WHERE position > ? UNION "
-                "      SELECT position FROM event_hashes WHERE position > ? ORDER BY position LIMIT ?) p "
+                "FROM (SELECT position FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?) "
+                "      UNION SELECT position FROM (SELECT position FROM event_hashes WHERE position > ? "
+                "                                  ORDER BY position LIMIT ?) ORDER BY position LIMIT ?) p "
                 "LEFT JOIN events e ON e.position = p.position "
-                "LEFT JOIN event_hashes h ON h.position = p.position ORDER BY p.position", (after, after, batch))
+                "LEFT JOIN event_hashes h ON h.position = p.position ORDER BY p.position",
+                (after, batch, after, batch, batch))
             if not rows:
                 return
             width = 1 + len(_EVENT_COLUMNS.split(","))

@@ -152,6 +152,9 @@ class EventStore(Protocol):
                          project: Callable[[str], Projector]) -> None:
         """Store many projections in one transaction, remaking any whose stream has grown since."""
 
+    def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
+        """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""
+
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
 
@@ -180,7 +183,5 @@ class EventStore(Protocol):
     def revoke_token(self, name: str) -> bool:
         """Revoke by name; False if there is no such live token."""
 
-    def iter_chain(self, batch: int = 5000) -> Iterator[tuple]:
-        """(position, event or None, hash link or None) for every position in order: what `events.verify` walks."""
     def count_hit(self, bucket: str, window_start: int) -> int:
         """Count one request in a rate-limit bucket's window (shared by all processes); return the count."""

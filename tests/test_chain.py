@@ -1,4 +1,4 @@
-"""Tamper evidence: hash chains written with every append, and `verify` naming the first event edited behind the service's back."""
+"""Tamper evidence: hash chains written with every append; `verify` names the first event edited behind our back."""
 from __future__ import annotations
 
 import sqlite3
@@ -98,6 +98,8 @@ def test_deleted_event_is_named_from_the_hash_it_leaves_behind(seeded_store, db_
     found = client.get("/api/verify").get_json()["first_broken"]
     assert (found["position"], found["event_id"], found["authority"]) == (6, victim.event_id, None)
     assert "missing" in found["reason"]
+    small_batches = verify(seeded_store.iter_chain(batch=2)).first_broken  # the gap straddles a batch boundary
+    assert (small_batches.position, small_batches.event_id) == (6, victim.event_id)
     result = run_verify(db_path)
     assert result.exit_code == 1 and victim.event_id in result.output
 
@@ -149,7 +151,8 @@ def test_a_recomputed_chain_still_shows_a_gap_in_versions(seeded_store, db_path,
     conn.close()
     found = client.get("/api/verify").get_json()
     assert found["first_broken"]["event_id"] == successor.event_id
-    assert found["first_broken"]["reason"] == "version 8 follows version 6" and found["first_broken"]["chain"] == "stream"
+    broken = found["first_broken"]
+    assert (broken["reason"], broken["chain"]) == ("version 8 follows version 6", "stream")
     tamper(db_path, "DELETE FROM events WHERE position > 6", "DELETE FROM event_hashes WHERE position > 6")
     truncated = client.get("/api/verify").get_json()
     assert truncated["ok"] is True and truncated["head"] != head  # only a head kept elsewhere shows the truncation
@@ -186,3 +189,9 @@ def test_a_payload_that_is_no_longer_json_is_named_not_a_crash(seeded_store, db_
     tamper(db_path, "PRAGMA ignore_check_constraints = ON",
            "UPDATE events SET payload = substr(payload, 2) WHERE position = 4")
     assert_names(db_path, client, victim, "global", "content does not match its hash")
+
+
+def test_chain_speed_bench_backfills_and_verifies_a_synthetic_store():
+    from bench.chain_speed import measure
+    figures = measure(events=300, authorities=7)
+    assert figures["intact"] is True and figures["events_checked"] == 300

@@ -28,7 +28,7 @@ def test_sigkilled_workers_lose_and_duplicate_nothing(server):
     outcome = run_scenario(server, seconds=12, writers=6, kill_gap=0.8)
     assert outcome.kills >= 5 and outcome.connection_errors > 0  # workers really died under the writers
     assert outcome.acknowledged == outcome.attempted > 50
-    assert (outcome.lost, outcome.duplicates, outcome.unacknowledged_stored, outcome.event_id_mismatches) == (0, 0, 0, 0)
+    assert outcome.lost == outcome.duplicates == outcome.unacknowledged_stored == outcome.event_id_mismatches == 0
     assert outcome.stored == outcome.acknowledged
     assert outcome.refused == [] and outcome.server_errors == []
     assert outcome.version_gaps == []
@@ -43,7 +43,8 @@ def post_with_expected_version(server: Server, token: str, key: str, expected: i
     body = json.loads(append_body(key))
     barrier.wait()
     conn.request("POST", "/api/authorities/trafford/events", body=json.dumps(dict(body, expected_version=expected)),
-                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": key})
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                          "Idempotency-Key": key})
     response = conn.getresponse()
     results.append((response.status, json.loads(response.read())))
     conn.close()
