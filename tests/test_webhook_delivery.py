@@ -12,6 +12,7 @@ from events import deliveries, webhooks
 from events.appending import append_event
 from events.deliveries import DeliverySettings
 from events.errors import VersionConflict
+from events.sqlite_store import SQLiteStore
 from service.delivery import deliver_due
 
 SECRET = "whsec_0123456789abcdef"
@@ -142,6 +143,19 @@ def test_a_failing_receiver_is_tried_once_per_run_and_does_not_hold_up_others(se
         assert len(receiver.received) == 1 and len(healthy.received) == 2
         untried = deliveries.list_for(seeded_store.db, failing["id"])
         assert sorted(d["attempts"] for d in untried) == [0, 1]
+
+
+def test_two_senders_that_see_the_same_due_delivery_send_it_once(seeded_store, db_path, registry, receiver):
+    register(seeded_store, receiver.url)
+    append(seeded_store, registry)
+    other = SQLiteStore(db_path)  # a second process's connection
+    try:
+        [mine], [theirs] = deliveries.due(seeded_store.db, NOW), deliveries.due(other.db, NOW)
+        assert deliveries.claim(seeded_store.db, mine, NOW + timedelta(minutes=1))
+        assert not deliveries.claim(other.db, theirs, NOW + timedelta(minutes=1))
+        assert deliver_due(other.db, NOW, FAST)["delivered"] == 0  # claimed: not due again until the claim lapses
+    finally:
+        other.close()
 
 
 def test_deleting_a_webhook_removes_its_deliveries_and_attempts(seeded_store, registry, receiver):
