@@ -11,12 +11,12 @@ import json
 from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlite_utils import Database
 
 from events.dates import format_timestamp
 from events.outbox import TOPICS
 from events.registry import Registry
 from events.schemas import KINDS
-from sqlite_utils import Database
 
 MIN_SECRET = 16
 MAX_SECRET = 200

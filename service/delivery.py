@@ -63,17 +63,28 @@ def headers_for(delivery: dict, timestamp: int) -> dict:
 
 def deliver_due(db: Database, now: datetime, settings: DeliverySettings, send: Sender = post,
                 limit: int = 100) -> dict:
-    """The deliver job: send every due delivery once; counts of delivered, retrying and dead."""
-    counts = {"delivered": 0, "pending": 0, "dead": 0, "skipped": 0}
+    """The deliver job: send every due delivery once; counts of delivered, retrying, dead, and deferred
+    (not tried this run because the same receiver had just failed)."""
+    counts = {"delivered": 0, "pending": 0, "dead": 0, "skipped": 0, "deferred": 0}
+    started = time.monotonic()
+    failing: set[int] = set()
     for delivery in deliveries.due(db, now, limit):
+        if delivery["webhook_id"] in failing:
+            # One failure per receiver per run: a dead receiver must not hold up everyone else's deliveries
+            # for timeout x backlog seconds. The rest stay due, untouched, for the next run.
+            counts["deferred"] += 1
+            continue
         if not deliveries.claim(db, delivery, now + timedelta(seconds=settings.timeout) + CLAIM_MARGIN):
             counts["skipped"] += 1  # another sender took it
             continue
-        attempt = send(delivery["url"], headers_for(delivery, int(now.timestamp())), delivery["body"].encode(),
+        # Sign with the time of sending, not of the run's start: receivers reject stale timestamps.
+        timestamp = int((now + timedelta(seconds=time.monotonic() - started)).timestamp())
+        attempt = send(delivery["url"], headers_for(delivery, timestamp), delivery["body"].encode(),
                        settings.timeout)
         state = deliveries.record(db, delivery, attempt, now, settings)
         counts[state] += 1
         if state != "delivered":
+            failing.add(delivery["webhook_id"])
             log.warning("delivery %s to webhook %s failed (attempt %s): %s; now %s", delivery["id"],
                         delivery["webhook_id"], delivery["attempts"] + 1, attempt.error, state)
     return counts

@@ -104,14 +104,18 @@ def test_real_clocks_deliver_once_and_a_standby_takes_over(db_path, registry, tm
     assert load_lines(store, registry, bundled_lines(), recorded_by="seed").ok
     env = dict(os.environ, TIMELINE_DATABASE=db_path, TIMELINE_DELIVER_INTERVAL="0.3",
                TIMELINE_HEARTBEAT_INTERVAL="0.5", TIMELINE_CLOCK_LEASE="2", TIMELINE_BACKUP_DIR=str(tmp_path / "b"))
+    logs = [tmp_path / "clock-a.log", tmp_path / "clock-b.log"]
+    read = lambda i: logs[i].read_text()  # noqa: E731
+    start = lambda i: subprocess.Popen([TIMELINE, "clock"], env=env, stderr=logs[i].open("w"))  # noqa: E731
     with Receiver(SECRET) as receiver:
         webhooks.create(store.db, {"url": receiver.url, "secret": SECRET}, "t", datetime.now(timezone.utc))
         append_event(store, registry, "manchester", monitoring_visit(), recorded_by="t", today=lambda: TODAY)
-        clocks = [subprocess.Popen([TIMELINE, "clock"], env=env, stderr=subprocess.PIPE, text=True)]
+        clocks = [start(0)]
         try:
-            assert _wait_for(lambda: receiver.received, 15), "the first clock delivered nothing"
-            clocks.append(subprocess.Popen([TIMELINE, "clock"], env=env, stderr=subprocess.PIPE, text=True))
-            time.sleep(1.5)  # both running: the second must stay on standby
+            assert _wait_for(lambda: receiver.received, 30), "the first clock delivered nothing"
+            clocks.append(start(1))
+            assert _wait_for(lambda: "on standby" in read(1), 30), read(1)
+            time.sleep(1)  # both running: the second must stay on standby
             assert len(receiver.received) == 1 and receiver.received[0]["signed"]
             holders = {r[0] for r in store.db.execute("SELECT DISTINCT holder FROM job_runs").fetchall()}
             assert len(holders) == 1
@@ -120,14 +124,15 @@ def test_real_clocks_deliver_once_and_a_standby_takes_over(db_path, registry, tm
             assert clocks[0].wait(10) == 0
             append_event(store, registry, "manchester", monitoring_visit(effective_on="2026-11-01", payload=dict(
                 monitoring_visit()["payload"], ordinal=2)), recorded_by="t", today=lambda: TODAY)
-            assert _wait_for(lambda: len(receiver.received) == 2, 15), "the standby did not take over"
+            assert _wait_for(lambda: len(receiver.received) == 2, 30), "the standby did not take over"
             assert len(set(receiver.delivery_ids())) == 2
         finally:
             for process in clocks:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
-            logs = [process.communicate(timeout=10)[1] for process in clocks]
-    assert "holds the lease" in logs[0] and "on standby" in logs[1] and "holds the lease" in logs[1]
-    assert "job sweep done" in logs[0]
-    assert "FAILED" not in logs[0] + logs[1] and "Traceback" not in logs[0] + logs[1], logs
+                process.wait(10)
+    first, second = read(0), read(1)
+    assert "holds the lease" in first and "job sweep done" in first and "stopped" in first
+    assert "holds the lease" in second.split("on standby", 1)[1]
+    assert "FAILED" not in first + second and "Traceback" not in first + second, (first, second)
     store.close()

@@ -12,6 +12,7 @@ from events import deliveries, webhooks
 from events.appending import append_event
 from events.deliveries import DeliverySettings
 from events.errors import VersionConflict
+from events.sqlite_store import SQLiteStore
 from service.delivery import deliver_due
 
 SECRET = "whsec_0123456789abcdef"
@@ -66,7 +67,8 @@ def test_an_append_refused_writes_no_delivery_and_every_delivery_names_a_stored_
 def test_delivery_is_signed_posted_once_and_recorded(seeded_store, registry, receiver):
     hook = register(seeded_store, receiver.url)
     event = append(seeded_store, registry)
-    assert deliver_due(seeded_store.db, NOW, FAST) == {"delivered": 1, "pending": 0, "dead": 0, "skipped": 0}
+    assert deliver_due(seeded_store.db, NOW, FAST) == {"delivered": 1, "pending": 0, "dead": 0, "skipped": 0,
+                                                       "deferred": 0}
     assert deliver_due(seeded_store.db, NOW + timedelta(hours=1), FAST)["delivered"] == 0
     [got] = receiver.received
     assert got["signed"] and got["headers"]["X-Timeline-Timestamp"] == str(int(NOW.timestamp()))
@@ -127,6 +129,33 @@ def test_a_paused_webhook_accumulates_deliveries_and_receives_them_when_resumed(
     webhooks.set_active(seeded_store.db, hook["id"], True)
     assert deliver_due(seeded_store.db, NOW, FAST)["delivered"] == 2
     assert [r["json"]["data"]["event"]["version"] for r in receiver.received] == [18, 19]
+
+
+def test_a_failing_receiver_is_tried_once_per_run_and_does_not_hold_up_others(seeded_store, registry, receiver):
+    with Receiver(SECRET) as healthy:
+        failing = register(seeded_store, receiver.url)
+        register(seeded_store, healthy.url)
+        receiver.mode = "fail"
+        append(seeded_store, registry)
+        append(seeded_store, registry, effective_on="2026-11-01", payload=dict(monitoring_visit()["payload"], ordinal=2))
+        counts = deliver_due(seeded_store.db, NOW, FAST)
+        assert counts == {"delivered": 2, "pending": 1, "dead": 0, "skipped": 0, "deferred": 1}
+        assert len(receiver.received) == 1 and len(healthy.received) == 2
+        untried = deliveries.list_for(seeded_store.db, failing["id"])
+        assert sorted(d["attempts"] for d in untried) == [0, 1]
+
+
+def test_two_senders_that_see_the_same_due_delivery_send_it_once(seeded_store, db_path, registry, receiver):
+    register(seeded_store, receiver.url)
+    append(seeded_store, registry)
+    other = SQLiteStore(db_path)  # a second process's connection
+    try:
+        [mine], [theirs] = deliveries.due(seeded_store.db, NOW), deliveries.due(other.db, NOW)
+        assert deliveries.claim(seeded_store.db, mine, NOW + timedelta(minutes=1))
+        assert not deliveries.claim(other.db, theirs, NOW + timedelta(minutes=1))
+        assert deliver_due(other.db, NOW, FAST)["delivered"] == 0  # claimed: not due again until the claim lapses
+    finally:
+        other.close()
 
 
 def test_deleting_a_webhook_removes_its_deliveries_and_attempts(seeded_store, registry, receiver):
