@@ -9,6 +9,7 @@ from webhook_receiver import Receiver
 
 from events import clock_state
 from events.deliveries import DeliverySettings
+from service.app import create_app
 from service.auth import new_token
 from service.delivery import deliver_due
 
@@ -107,6 +108,15 @@ def test_deliveries_are_listed_with_attempts_and_replayed(client, auth, token, r
     assert one["state"] == "delivered" and len(one["attempt_log"]) == 2
     assert receiver.received[-1]["body"] == one["body"]  # the stored body is exactly what was sent
     assert client.post(f"/api/webhooks/{hook['id']}/deliveries/nope/replay", headers=auth).status_code == 404
+
+
+def test_health_is_a_503_problem_when_the_database_cannot_be_read(tmp_path):
+    folder = tmp_path / "not-a-database"
+    folder.mkdir()  # a directory where the file should be: every read fails
+    app = create_app({"TIMELINE_DATABASE": str(folder), "TESTING": True})
+    response = app.test_client().get("/api/health")
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert "sqlite" not in response.get_data(as_text=True).lower()
 
 
 def test_health_reports_database_clock_and_jobs(client, seeded_store):

@@ -5,13 +5,15 @@ import os
 import sqlite3
 from datetime import datetime, time, timezone
 
-from marshmallow import ValidationError, fields, validate
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
 
 from events import alerts, clock_state
 from events.dates import format_timestamp, parse_day, parse_timestamp, precision_of
 from events.outbox import ALERT_TOPICS
 from events.schemas import Strict
 from service.api.blueprint import Blueprint, json_response, services
+from service.problems import problem
 
 blp = Blueprint("operations", __name__, url_prefix="/api", description="Alerts and health")
 
@@ -38,18 +40,61 @@ class AlertsQuery(Strict):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
+class Alert(Schema):
+    id = fields.Integer()
+    key = fields.String(metadata={"description": "what makes the alert unique: it is raised once"})
+    topic = fields.String(validate=validate.OneOf(ALERT_TOPICS))
+    authority = fields.String()
+    due_on = fields.String(metadata={"description": "the date that passed"})
+    raised_at = fields.String()
+    detail = fields.Dict(metadata={"description": "the concern or the expected visit, with its source"})
+
+
+class Alerts(Schema):
+    alerts = fields.List(fields.Nested(Alert))
+
+
+class JobRun(Schema):
+    holder = fields.String(allow_none=True)
+    started_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+    ok = fields.Boolean(allow_none=True, metadata={"description": "null while the job is running"})
+    detail = fields.Raw(allow_none=True, metadata={"description": "what the run did, or why it failed"})
+
+
+class ClockStatus(Schema):
+    holder = fields.String()
+    last_heartbeat = fields.String()
+    heartbeat_age_seconds = fields.Float()
+    lease_expires_at = fields.String()
+
+
+class Health(Schema):
+    status = fields.String(validate=validate.OneOf(("ok", "degraded")))
+    problems = fields.List(fields.String())
+    database = fields.Dict(metadata={"description": "reachable, and the last event position"})
+    clock = fields.Nested(ClockStatus, allow_none=True, metadata={"description": "null until a clock has run"})
+    jobs = fields.Dict(keys=fields.String(), values=fields.Nested(JobRun))
+    deliveries = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                             metadata={"description": "webhook deliveries pending and dead"})
+
+
 @blp.route("/alerts")
 @blp.arguments(AlertsQuery, location="query", as_kwargs=True)
+@blp.response(200, Alerts)
 def list_alerts(authority=None, topic=None, since=None, limit=100):
     """Alerts raised by the daily sweep (`concern.overdue`, `visit.expected_overdue`), newest first."""
     return json_response({"alerts": alerts.list_alerts(services().store, authority, topic, since, limit)})
 
 
 @blp.route("/health")
+@blp.response(200, Health)
+@blp.doc(responses={"503": {"description": "The database cannot be read",
+                            "content": {"application/problem+json": {"schema": "Problem"}}}})
 def health():
     """ok or degraded: database reachable, last event position, the clock's heartbeat and each job's last run.
 
-    503 only when the database cannot be read; a stale clock or a failed job is
+    503 (problem+json) only when the database cannot be read; a stale clock or a failed job is
     `degraded` with 200, since the API itself still answers.
     """
     store = services().store
@@ -59,9 +104,9 @@ def health():
         runs = clock_state.last_runs(store.db)
         backlog = dict(store.db.execute("SELECT state, count(*) FROM deliveries WHERE state != 'delivered' "
                                         "GROUP BY state").fetchall())
-    except sqlite3.Error as exc:
-        return json_response({"status": "down", "problems": [f"database unreachable: {exc}"],
-                              "database": {"reachable": False}}, 503)
+    except sqlite3.Error:
+        current_app.logger.exception("health: the database cannot be read")
+        return problem(503, "Service Unavailable", "The database cannot be read; the service cannot answer.")
     problems = []
     clock = _clock(lease, store.clock())
     if clock is None:
