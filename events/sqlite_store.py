@@ -265,7 +265,8 @@ class SQLiteStore:
         while rows := self._query(f"SELECT {_EVENT_COLUMNS}, request_hash FROM events WHERE position > ? "
                                   "ORDER BY position LIMIT ?", (after, batch)):
             for row in rows:
-                yield dict(_row_to_event(row[:-1]).to_dict(), request_hash=row[-1])
+                event = _row_to_event(row[:-1])
+                yield dict({f: getattr(event, f) for f in StoredEvent.__dataclass_fields__}, request_hash=row[-1])
             after = rows[-1][3]
 
     def read_stream(self, authority: str) -> list[StoredEvent]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,12 @@ class Table:
     def describe(self) -> str:
         """The columns as a Markdown list, for the OpenAPI document."""
         return "\n".join(f"{n}. `{c.name}`: {c.description}" for n, c in enumerate(self.columns, 1))
+
+
+def event_record(event) -> dict:
+    """A stored event as a dict, for serialising at once: like `StoredEvent.to_dict` but without its deep copy
+    (which costs most of the time of streaming the feed), so the nested values are shared and must not be changed."""
+    return {f.name: getattr(event, f.name) for f in fields(event)}
 
 
 def cell(value: object) -> str:

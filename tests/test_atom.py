@@ -61,3 +61,11 @@ def test_unknown_authority_feed_is_404_problem(client):
     response = client.get("/api/authorities/atlantis/feed.atom")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_feeds_are_documented_as_atom(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path in ("/api/feed.atom", "/api/authorities/{slug}/feed.atom"):
+        operation = spec["paths"][path]["get"]
+        assert "application/atom+xml" in operation["responses"]["200"]["content"]
+        assert "limit" in {p["name"] for p in operation["parameters"]}

@@ -77,3 +77,12 @@ def test_successor_timeline_etag_follows_its_predecessors(client, auth, seeded_s
     assert client.post(f"/api/authorities/{predecessor}/events", json=body, headers=auth).status_code == 201
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
     assert client.get(path + "?include_predecessors=false").status_code == 200
+
+
+def test_a_full_feed_page_keeps_its_etag_after_appends_and_the_last_page_does_not(client, auth):
+    full, last = "/api/events?after=0&limit=5", "/api/events?after=15&limit=5"
+    tags = {path: client.get(path).headers["ETag"] for path in (full, last)}
+    assert client.post("/api/authorities/manchester/events", json=monitoring_visit(), headers=auth).status_code == 201
+    assert client.get(full, headers={"If-None-Match": tags[full]}).status_code == 304
+    grown = client.get(last, headers={"If-None-Match": tags[last]})
+    assert grown.status_code == 200 and len(grown.get_json()["events"]) == 3

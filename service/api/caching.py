@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Response, request
@@ -27,6 +28,7 @@ IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False, "sc
                  "description": "an ETag from an earlier answer (or `*`): 304 with no body if it still stands"}
 
 
+@lru_cache(maxsize=1)
 def _code_version() -> str:
     try:
         return version("childrens-services-timeline")

@@ -40,18 +40,18 @@ def get_feed(after=0, limit=None, format_=None):
     store = services().store
     fmt = negotiate(format_)
     upto = store.last_position()
-    etag = etag_for(upto, fmt)
-    if cached := not_modified(etag):
-        return cached
     if limit is None and fmt != "json":
-        items = lambda: (e.to_dict() for e in store.iter_all(after=after, upto=upto))  # noqa: E731
-        return answer(fmt, etag, json_body=dict, table=tables.FEED, items=items)
-    found = store.read_all(after, limit or 100)
+        items = lambda: (tables.event_record(e) for e in store.iter_all(after=after, upto=upto))  # noqa: E731
+        return answer(fmt, etag_for(upto, fmt), json_body=dict, table=tables.FEED, items=items)
+    size = limit or 100
+    found = store.read_all(after, size)
     last = found[-1].position if found else after
-    args = {"after": last, "limit": limit or 100} | ({"format": format_} if format_ else {})
+    # A full page never changes (positions only grow), so its ETag outlives later appends; a partial one may grow.
+    etag = etag_for(last if len(found) == size else upto, fmt)
+    args = {"after": last, "limit": size} | ({"format": format_} if format_ else {})
     headers = {"Link": f'<{url_for("events.get_feed", **args)}>; rel="next"'} if found else {}
     return answer(fmt, etag, json_body=lambda: {"events": [e.to_dict() for e in found], "last_position": last},
-                  table=tables.FEED, items=lambda: (e.to_dict() for e in found), headers=headers)
+                  table=tables.FEED, items=lambda: (tables.event_record(e) for e in found), headers=headers)
 
 
 @blp.route("/status", parameters=[IF_NONE_MATCH])

@@ -27,6 +27,8 @@ MEDIA_TYPES = {
 # Other names clients use for the same formats.
 ALIASES = {"application/ndjson": "ndjson", "application/jsonl": "ndjson", "application/csv": "csv"}
 FORMAT_NAMES = tuple(MEDIA_TYPES)
+# Rows are sent in chunks of about this size: one write per row would cost a system call (and an HTTP chunk) each.
+CHUNK_CHARS = 64 * 1024
 
 
 def negotiate(requested: str | None) -> str:
@@ -68,27 +70,32 @@ def list_response(fmt: str, *, json_body: Callable[[], object], table: Table, it
 
 
 def csv_lines(table: Table, items: Iterable[dict]) -> Iterator[str]:
-    """The header row, then one CSV row per item (RFC 4180: CRLF line ends, quoted as needed)."""
+    """The header row, then one CSV row per item (RFC 4180: CRLF line ends, quoted as needed), in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
     writer.writerow(table.header)
-    yield flush()
     for row in table.rows(items):
         writer.writerow(row)
-        yield flush()
+        if buffer.tell() >= CHUNK_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def ndjson_lines(items: Iterable[dict]) -> Iterator[str]:
-    """One compact JSON object per line (plain json: the generator runs after the request's context is gone)."""
+    """One compact JSON object per line, in chunks (plain json: this runs after the request's context is gone)."""
+    lines: list[str] = []
+    size = 0
     for item in items:
-        yield json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        line = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        lines.append(line)
+        size += len(line)
+        if size >= CHUNK_CHARS:
+            yield "".join(lines)
+            lines, size = [], 0
+    if lines:
+        yield "".join(lines)
 
 
 def format_docs(table: Table, item_schema: str, json_schema: str, many: bool = False) -> dict:
