@@ -11,7 +11,7 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from events import queries
+from events import dates, queries
 from events.appending import append_event
 from events.errors import DomainError, UnknownAuthority, UnknownEvent
 from service.api.blueprint import services
@@ -35,6 +35,17 @@ def _as_of() -> tuple[date, bool]:
         return date.fromisoformat(text), True
     except ValueError:
         raise BadDate(f"The date {text!r} is not a date: use YYYY-MM-DD, for example 2015-01-01.") from None
+
+
+def _known_at() -> str | None:
+    """The transaction time asked for (`known_at`: a date means the end of that day, UTC), or None for now."""
+    text = (request.args.get("known_at") or "").strip()
+    if not text:
+        return None
+    try:
+        return dates.format_timestamp(dates.parse_timestamp(text))
+    except ValueError:
+        raise BadDate(f"The date {text!r} is not a date: use YYYY-MM-DD, for example 2018-03-01.") from None
 
 
 @bp.errorhandler(UnknownAuthority)
@@ -73,21 +84,24 @@ def authority(slug: str):
     svc = services()
     record = queries.authority_or_404(svc.registry, slug)
     as_of, chosen = _as_of()
-    status = queries.status(svc.store, slug, as_of, None)
-    judgements = queries.judgements(svc.store, slug, as_of, None, None)
-    timeline = queries.timeline(svc.store, svc.registry, slug, end=as_of)
-    concerns = queries.concerns(svc.store, slug, as_of, None, "all")
+    known_at = _known_at()
+    status = queries.status(svc.store, slug, as_of, known_at)
+    judgements = queries.judgements(svc.store, slug, as_of, known_at, None)
+    timeline = queries.timeline(svc.store, svc.registry, slug, known_at=known_at, end=as_of)
+    concerns = queries.concerns(svc.store, slug, as_of, known_at, "all")
     query = {"as_of": as_of.isoformat()} if chosen else {}
+    known = {"known_at": request.args["known_at"].strip()} if known_at else {}
     return render_template(
         "authority.html", authority=record, as_of=as_of, chosen=chosen, status=status, timeline=timeline,
+        known_at=known.get("known_at", ""),
         judgements=[j for j in judgements if j["normalised_area"]], area_titles=charts.AREA_TITLES,
         kind_titles=charts.KIND_TITLES, concern_groups=tables.concern_groups(concerns),
         judgement_chart=charts.judgement_history(judgements, as_of), event_chart=charts.event_axis(timeline, as_of),
         names={a.slug: a.name for a in svc.registry.all()}, grade_labels=charts.GRADE_LABELS,
-        data_links=[("Status as JSON", url_for("authorities.get_status", slug=slug, **query)),
-                    ("Timeline as JSON", url_for("authorities.get_timeline", slug=slug, **_to(query))),
-                    ("Timeline as CSV", url_for("authorities.get_timeline", slug=slug, format="csv", **_to(query))),
-                    ("Concerns as JSON", url_for("authorities.get_concerns", slug=slug, state="all", **query))])
+        data_links=[("Status as JSON", url_for("authorities.get_status", slug=slug, **query, **known)),
+                    ("Timeline as JSON", url_for("authorities.get_timeline", slug=slug, **_to(query), **known)),
+                    ("Timeline as CSV", url_for("authorities.get_timeline", slug=slug, format="csv", **_to(query), **known)),
+                    ("Concerns as JSON", url_for("authorities.get_concerns", slug=slug, state="all", **query, **known))])
 
 
 def _to(query: dict) -> dict:
