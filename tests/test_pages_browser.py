@@ -9,10 +9,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -31,7 +31,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 
 
 def free_port() -> int:
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
