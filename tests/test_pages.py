@@ -203,8 +203,9 @@ def test_visit_form_shows_validation_errors_next_to_fields_and_stores_nothing(cl
 def test_visit_form_refuses_a_bad_token_next_to_the_token_field(client, seeded_store):
     page = soup(client.post(FORM, data=form_data("cst_not-a-token")))
     assert "unknown or has been revoked" in error_next_to(page, "token")
-    page = soup(client.post(FORM, data=form_data("")))
+    page = soup(client.post(FORM, data=form_data("", **{"payload.ordinal": "0"})))
     assert "Enter your token" in error_next_to(page, "token")
+    assert "greater than or equal to 1" in error_next_to(page, "payload-ordinal")  # every mistake at once
     assert seeded_store.stream_version("manchester") == 17
 
 

@@ -13,7 +13,8 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from events import dates, queries
 from events.appending import append_event
-from events.errors import DomainError, UnknownAuthority, UnknownEvent
+from events.errors import DomainError, InvalidEvent, UnknownAuthority, UnknownEvent
+from events.schemas import validate_new_event
 from service.api.blueprint import services
 from service.auth import check_token
 from service.web import charts, forms, tables
@@ -129,21 +130,38 @@ def add_monitoring_visit(slug: str):
         values["payload.ordinal"] = _next_ordinal(queries.status(svc.store, slug, svc.today(), None))
         return _visit_form(record, values, {})
     values = forms.read(request.form)
-    token_value = (request.form.get("token") or "").strip()
-    if not token_value:
-        return _visit_form(record, values, {"token": ["Enter your token (made with `timeline tokens create NAME`)."]})
+    body = forms.append_request(values)
+    # Every mistake at once: the event's fields and the token are checked before anything is appended.
+    errors = _field_errors(body, values)
+    token, token_errors = _token(svc.store, request.form.get("token") or "", slug)
+    if errors or token_errors:
+        return _visit_form(record, values, {**errors, **token_errors})
     try:
-        token = check_token(svc.store, token_value, slug)
-        result = append_event(svc.store, svc.registry, slug, forms.append_request(values), recorded_by=token.name,
-                              today=svc.today)
-    except Unauthorized:
-        return _visit_form(record, values, {"token": ["This token is unknown or has been revoked."]})
-    except Forbidden as exc:
-        return _visit_form(record, values, {"token": [exc.description]})
-    except DomainError as exc:
-        errors = forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]}
-        return _visit_form(record, values, errors)
+        result = append_event(svc.store, svc.registry, slug, body, recorded_by=token.name, today=svc.today)
+    except DomainError as exc:  # refused against the stream (e.g. the same event id with different fields)
+        return _visit_form(record, values, forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]})
     return redirect(url_for("pages.event", event_id=result.event.event_id), 303)
+
+
+def _field_errors(body: dict, values: dict) -> dict[str, list[str]]:
+    """The append request's validation errors (the API's own rules), by form field."""
+    try:
+        validate_new_event(body)
+    except InvalidEvent as exc:
+        return forms.errors_by_field(exc.errors, values)
+    return {}
+
+
+def _token(store, value: str, slug: str):
+    """The token typed into the form, allowed to append here; or the error to show next to its field."""
+    if not value.strip():
+        return None, {"token": ["Enter your token (made with `timeline tokens create NAME`)."]}
+    try:
+        return check_token(store, value, slug), {}
+    except Unauthorized:
+        return None, {"token": ["This token is unknown or has been revoked."]}
+    except Forbidden as exc:
+        return None, {"token": [exc.description]}
 
 
 def _next_ordinal(status: dict) -> str:
