@@ -2,7 +2,8 @@
 
 Pages ask the same domain queries as the JSON API (`events.queries`), so the two
 never disagree. Everything is rendered on the server (charts as inline SVG);
-the little JavaScript there is only sorts and filters the table in place.
+the little JavaScript there is sorts and filters the table in place and moves
+focus to a refused form's error summary.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _as_of() -> tuple[date, bool]:
     if not text:
         return services().today(), False
     try:
-        return date.fromisoformat(text), True
+        return dates.parse_day(text), True
     except ValueError:
         raise BadDate(f"The date {text!r} is not a date: use YYYY-MM-DD, for example 2015-01-01.") from None
 
