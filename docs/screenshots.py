@@ -66,9 +66,9 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, served(folder) as (base, _), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name, path, until in (("home", "/?region=North+West", "#authorities tbody tr:nth-child(12)"),
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--lang=en-GB"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        for name, path, until in (("home", "/?region=North+West&sort=grade_overall", "#authorities tbody tr:nth-child(6)"),
                                   ("authority", "/authorities/manchester?as_of=2018-01-01", "section:has(#axis-heading)"),
                                   ("event", f"/events/{SIF_2014}", "section:has(#source-heading)")):
             page.goto(base + path)

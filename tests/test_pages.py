@@ -83,6 +83,20 @@ def test_authority_page_as_of_a_date_agrees_with_the_api(client):
     assert page.select_one("#concerns-overdue").get_text() == f"Overdue ({api['overdue_concerns']})"
 
 
+def test_authority_page_as_known_at_a_time_shows_only_what_was_recorded_by_then(client):
+    # The seeded events were recorded from 2026-01-01 (the test clock): on 2025-12-31 nothing was known.
+    before = soup(client.get("/authorities/manchester?as_of=2015-01-01&known_at=2025-12-31"))
+    assert "No graded inspection recorded" in before.select_one("#status-overall").get_text()
+    assert not before.select("#events > li") and before.select_one("#known_at")["value"] == "2025-12-31"
+    links = {a.get_text(): a["href"] for a in before.select(".data-links a")}
+    assert links["Status as JSON"] == "/api/authorities/manchester/status?as_of=2015-01-01&known_at=2025-12-31"
+    api = client.get(links["Status as JSON"]).get_json()
+    assert api["overall"] is None and api["events_considered"] == 0
+    after = soup(client.get("/authorities/manchester?as_of=2015-01-01&known_at=2026-01-02"))
+    assert len(after.select("#events > li")) == 7
+    assert client.get("/authorities/manchester?known_at=soon").status_code == 400
+
+
 def test_authority_charts_follow_areas_across_frameworks_and_mark_kinds_by_shape(client):
     page = soup(client.get("/authorities/manchester"))
     chart = page.select_one("svg.judgement-chart")
@@ -189,8 +203,9 @@ def test_visit_form_shows_validation_errors_next_to_fields_and_stores_nothing(cl
 def test_visit_form_refuses_a_bad_token_next_to_the_token_field(client, seeded_store):
     page = soup(client.post(FORM, data=form_data("cst_not-a-token")))
     assert "unknown or has been revoked" in error_next_to(page, "token")
-    page = soup(client.post(FORM, data=form_data("")))
+    page = soup(client.post(FORM, data=form_data("", **{"payload.ordinal": "0"})))
     assert "Enter your token" in error_next_to(page, "token")
+    assert "greater than or equal to 1" in error_next_to(page, "payload-ordinal")  # every mistake at once
     assert seeded_store.stream_version("manchester") == 17
 
 

@@ -9,14 +9,15 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -30,7 +31,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 
 
 def free_port() -> int:
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -124,7 +124,7 @@ def test_home_table_sorts_by_clicking_a_heading_and_filters_as_you_choose(page, 
     page.get_by_label("Name contains").fill("manc")
     assert names(page) == ["Manchester"]
     page.locator("#authorities tbody tr:not([hidden]) th a").click()
-    assert page.url == base + "/authorities/manchester?as_of=2015-01-01"
+    page.wait_for_url(base + "/authorities/manchester?as_of=2015-01-01")
 
 
 def test_keyboard_reaches_a_sort_control_and_activates_it(page, live):
@@ -157,6 +157,7 @@ def test_authority_page_changes_with_the_date_control(page, live):
     json_link = page.get_by_role("link", name="Status as JSON")
     assert json_link.get_attribute("href") == "/api/authorities/manchester/status?as_of=2015-01-01"
     json_link.click()
+    page.wait_for_url(re.compile(r"/api/authorities/manchester/status"))
     assert json.loads(page.locator("body").text_content())["regime"]["summary"] == "monitoring"
 
 
@@ -171,11 +172,11 @@ def test_event_page_shows_its_source_and_correction_history(page, live):
         assert response.status == 201
     page.goto(f"{base}/authorities/manchester?as_of=2015-01-01")
     page.locator(f"#events a[href='/events/{SIF_2014}']").click()
-    assert page.url == f"{base}/events/{SIF_2014}"
+    page.wait_for_url(f"{base}/events/{SIF_2014}")
     assert page.locator("dl.source a").get_attribute("href") == "https://files.ofsted.gov.uk/v1/file/50004281"
     assert "Lead inspector's title added" in page.locator("#corrections").text_content()
     page.get_by_text("As first recorded").click()
-    assert page.locator("details").filter(has_text="As first recorded").get_by_text("Peter McEntee", exact=True).is_visible()
+    expect(page.locator("details").filter(has_text="As first recorded").get_by_text("Peter McEntee", exact=True)).to_be_visible()
 
 
 def test_monitoring_visit_through_the_form(page, live):
@@ -193,6 +194,7 @@ def test_monitoring_visit_through_the_form(page, live):
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Add the visit").click()
 
+    expect(page.locator("#error-summary")).to_be_focused()  # the list of what to fix is where reading starts
     error = page.locator(".field:has(#payload-ordinal) .field-error")
     assert "greater than or equal to 1" in error.text_content()
     assert page.locator("#payload-ordinal").get_attribute("aria-invalid") == "true"
@@ -207,5 +209,5 @@ def test_monitoring_visit_through_the_form(page, live):
     assert "browser-tests" in page.locator("dl.summary").text_content()
 
     page.get_by_role("link", name="Manchester").first.click()
-    assert page.locator("#events").get_by_role("link", name="Monitoring visit 5").is_visible()
+    expect(page.locator("#events").get_by_role("link", name="Monitoring visit 5")).to_be_visible()
     assert page.locator("#status-concerns").text_content() == "2 open, 0 overdue"

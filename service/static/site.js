@@ -1,5 +1,6 @@
-// Sorting and filtering the authorities table in place. Without JavaScript the
-// column headings are links and the filters a form: the server sorts and filters.
+// Sorting and filtering the authorities table in place, and focus on a form's
+// error summary. Without JavaScript the column headings are links and the
+// filters a form: the server sorts and filters.
 (function () {
   "use strict";
 
@@ -51,6 +52,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }  // a refused form: start at the list of what to fix
     var table = document.getElementById("authorities");
     if (!table) { return; }
     table.tHead.addEventListener("click", function (event) {

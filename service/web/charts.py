@@ -202,7 +202,7 @@ def event_axis(events: list[dict], as_of: date) -> Markup | None:
     if not placed:
         return None
     kinds = [k for k in KIND_MARKERS if any(e["kind"] == k for e in placed)]
-    width, lane, top, left = 760, 30, 8, 190
+    width, lane, top, left = 760, 30, 8, 200
     spans = {e["event_id"]: parse_partial(e["effective_on"], e["date_precision"]) for e in placed}
     scale = TimeScale.spanning(min(s.first for s in spans.values()), as_of, left, width - 20)
     height = top + lane * len(kinds) + 30

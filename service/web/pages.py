@@ -2,7 +2,8 @@
 
 Pages ask the same domain queries as the JSON API (`events.queries`), so the two
 never disagree. Everything is rendered on the server (charts as inline SVG);
-the little JavaScript there is only sorts and filters the table in place.
+the little JavaScript there is sorts and filters the table in place and moves
+focus to a refused form's error summary.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from events import queries
+from events import dates, queries
 from events.appending import append_event
-from events.errors import DomainError, UnknownAuthority, UnknownEvent
+from events.errors import DomainError, InvalidEvent, UnknownAuthority, UnknownEvent
+from events.schemas import validate_new_event
 from service.api.blueprint import services
 from service.auth import check_token
 from service.web import charts, forms, tables
@@ -32,9 +34,20 @@ def _as_of() -> tuple[date, bool]:
     if not text:
         return services().today(), False
     try:
-        return date.fromisoformat(text), True
+        return dates.parse_day(text), True
     except ValueError:
         raise BadDate(f"The date {text!r} is not a date: use YYYY-MM-DD, for example 2015-01-01.") from None
+
+
+def _known_at() -> str | None:
+    """The transaction time asked for (`known_at`: a date means the end of that day, UTC), or None for now."""
+    text = (request.args.get("known_at") or "").strip()
+    if not text:
+        return None
+    try:
+        return dates.format_timestamp(dates.parse_timestamp(text))
+    except ValueError:
+        raise BadDate(f"The date {text!r} is not a date: use YYYY-MM-DD, for example 2018-03-01.") from None
 
 
 @bp.errorhandler(UnknownAuthority)
@@ -73,21 +86,24 @@ def authority(slug: str):
     svc = services()
     record = queries.authority_or_404(svc.registry, slug)
     as_of, chosen = _as_of()
-    status = queries.status(svc.store, slug, as_of, None)
-    judgements = queries.judgements(svc.store, slug, as_of, None, None)
-    timeline = queries.timeline(svc.store, svc.registry, slug, end=as_of)
-    concerns = queries.concerns(svc.store, slug, as_of, None, "all")
+    known_at = _known_at()
+    status = queries.status(svc.store, slug, as_of, known_at)
+    judgements = queries.judgements(svc.store, slug, as_of, known_at, None)
+    timeline = queries.timeline(svc.store, svc.registry, slug, known_at=known_at, end=as_of)
+    concerns = queries.concerns(svc.store, slug, as_of, known_at, "all")
     query = {"as_of": as_of.isoformat()} if chosen else {}
+    known = {"known_at": request.args["known_at"].strip()} if known_at else {}
     return render_template(
         "authority.html", authority=record, as_of=as_of, chosen=chosen, status=status, timeline=timeline,
+        known_at=known.get("known_at", ""),
         judgements=[j for j in judgements if j["normalised_area"]], area_titles=charts.AREA_TITLES,
         kind_titles=charts.KIND_TITLES, concern_groups=tables.concern_groups(concerns),
         judgement_chart=charts.judgement_history(judgements, as_of), event_chart=charts.event_axis(timeline, as_of),
         names={a.slug: a.name for a in svc.registry.all()}, grade_labels=charts.GRADE_LABELS,
-        data_links=[("Status as JSON", url_for("authorities.get_status", slug=slug, **query)),
-                    ("Timeline as JSON", url_for("authorities.get_timeline", slug=slug, **_to(query))),
-                    ("Timeline as CSV", url_for("authorities.get_timeline", slug=slug, format="csv", **_to(query))),
-                    ("Concerns as JSON", url_for("authorities.get_concerns", slug=slug, state="all", **query))])
+        data_links=[("Status as JSON", url_for("authorities.get_status", slug=slug, **query, **known)),
+                    ("Timeline as JSON", url_for("authorities.get_timeline", slug=slug, **_to(query), **known)),
+                    ("Timeline as CSV", url_for("authorities.get_timeline", slug=slug, format="csv", **_to(query), **known)),
+                    ("Concerns as JSON", url_for("authorities.get_concerns", slug=slug, state="all", **query, **known))])
 
 
 def _to(query: dict) -> dict:
@@ -115,21 +131,38 @@ def add_monitoring_visit(slug: str):
         values["payload.ordinal"] = _next_ordinal(queries.status(svc.store, slug, svc.today(), None))
         return _visit_form(record, values, {})
     values = forms.read(request.form)
-    token_value = (request.form.get("token") or "").strip()
-    if not token_value:
-        return _visit_form(record, values, {"token": ["Enter your token (made with `timeline tokens create NAME`)."]})
+    body = forms.append_request(values)
+    # Every mistake at once: the event's fields and the token are checked before anything is appended.
+    errors = _field_errors(body, values)
+    token, token_errors = _token(svc.store, request.form.get("token") or "", slug)
+    if errors or token_errors:
+        return _visit_form(record, values, {**errors, **token_errors})
     try:
-        token = check_token(svc.store, token_value, slug)
-        result = append_event(svc.store, svc.registry, slug, forms.append_request(values), recorded_by=token.name,
-                              today=svc.today)
-    except Unauthorized:
-        return _visit_form(record, values, {"token": ["This token is unknown or has been revoked."]})
-    except Forbidden as exc:
-        return _visit_form(record, values, {"token": [exc.description]})
-    except DomainError as exc:
-        errors = forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]}
-        return _visit_form(record, values, errors)
+        result = append_event(svc.store, svc.registry, slug, body, recorded_by=token.name, today=svc.today)
+    except DomainError as exc:  # refused against the stream (e.g. the same event id with different fields)
+        return _visit_form(record, values, forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]})
     return redirect(url_for("pages.event", event_id=result.event.event_id), 303)
+
+
+def _field_errors(body: dict, values: dict) -> dict[str, list[str]]:
+    """The append request's validation errors (the API's own rules), by form field."""
+    try:
+        validate_new_event(body)
+    except InvalidEvent as exc:
+        return forms.errors_by_field(exc.errors, values)
+    return {}
+
+
+def _token(store, value: str, slug: str):
+    """The token typed into the form, allowed to append here; or the error to show next to its field."""
+    if not value.strip():
+        return None, {"token": ["Enter your token (made with `timeline tokens create NAME`)."]}
+    try:
+        return check_token(store, value, slug), {}
+    except Unauthorized:
+        return None, {"token": ["This token is unknown or has been revoked."]}
+    except Forbidden as exc:
+        return None, {"token": [exc.description]}
 
 
 def _next_ordinal(status: dict) -> str:
