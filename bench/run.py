@@ -330,7 +330,16 @@ def build(args, figures: Figures) -> tuple[Path, Path, Path, int]:
     elif not full.exists() or args.rebuild_db:
         rate = timed_load(lines, full, registry)
         figures.add("bulk_load_full", rate, "events/s", target=">= 50000 events/s", met=rate >= 50_000, events=count)
-    return lines, registry, full, count
+    return lines, registry, full, stored_count(full)
+
+
+def stored_count(db: Path) -> int:
+    """Events actually in a database (a cached one may hold a partial load)."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: Path, count: int) -> None:
@@ -430,6 +439,7 @@ def main() -> None:
     print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                                   "sqlite": sqlite3.sqlite_version}, "size": args.size}), flush=True)
     lines, registry, full, count = build(args, figures)
+    print(json.dumps({"database": full.name, "events": count}), flush=True)
     storage_figures(args, figures, lines, registry, full, count)
     if not args.skip_http:
         http_figures(args, figures, registry, full, count)

@@ -41,7 +41,8 @@ def get_authority(slug):
 
 
 @blp.route("/authorities/<slug>/status")
-@blp.arguments(schemas.AsOfQuery, location="query", as_kwargs=True)
+# An instance, not the class: webargs would otherwise build the schema on every request of this hot path.
+@blp.arguments(schemas.AsOfQuery(), location="query", as_kwargs=True)
 @blp.response(200, schemas.Status)
 @blp.doc(responses=PROBLEMS)
 def get_status(slug, as_of=None, known_at=None):
