@@ -12,8 +12,9 @@ bench/loadgen.py in its own process, on loopback, for a bounded time. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
-Generated files and databases are cached under bench/.data/ (gitignored); the
-1M database is built once (its load is timed then and remembered) and reused.
+Generated files and databases are cached under bench/.data/ (gitignored). The
+full database of a large size is built once (its load is timed and printed as
+`bulk_load_full` that time) and reused; `bulk_load` is timed on a prefix.
 """
 from __future__ import annotations
 
