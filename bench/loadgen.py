@@ -56,7 +56,6 @@ class Appender:
         self.rng = random.Random(seed)
         self.cursors = {slug: Stream(slug, self.rng, date(2026, 1, 1), 1.0)
                         for slug in streams}
-        self.sent = 0
         self.pending: str | None = None
 
     def next(self) -> bytes:
@@ -65,7 +64,6 @@ class Appender:
         line = ungraded(self.cursors[slug], date(2026, 6, 1))
         line.pop("authority")
         line["expected_version"] = self.versions[slug]
-        self.sent += 1
         self.pending = slug
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": f"bench-{line['event_id']}"}
         return post_request(self.host, f"/api/authorities/{slug}/events", json.dumps(line).encode(), headers)

@@ -12,8 +12,9 @@ bench/loadgen.py in its own process, on loopback, for a bounded time. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
-Generated files and databases are cached under bench/.data/ (gitignored); the
-1M database is built once (its load is timed then and remembered) and reused.
+Generated files and databases are cached under bench/.data/ (gitignored). The
+full database of a large size is built once (its load is timed and printed as
+`bulk_load_full` that time) and reused; `bulk_load` is timed on a prefix.
 """
 from __future__ import annotations
 
@@ -331,7 +332,16 @@ def build(args, figures: Figures) -> tuple[Path, Path, Path, int]:
     elif not full.exists() or args.rebuild_db:
         rate = timed_load(lines, full, registry)
         figures.add("bulk_load_full", rate, "events/s", target=">= 50000 events/s", met=rate >= 50_000, events=count)
-    return lines, registry, full, count
+    return lines, registry, full, stored_count(full)
+
+
+def stored_count(db: Path) -> int:
+    """Events actually in a database (a cached one may hold a partial load)."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: Path, count: int) -> None:
@@ -407,9 +417,9 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
             at_1k = status_latency(args, sorted(stream_versions(small)), small_server)
         finally:
             small_server.stop()
-        ratio = status["p50_ms"] / at_1k["p50_ms"]
-        figures.add("as_of_latency_growth", ratio, "x (p50 at this size / p50 at 1K)", "p50 at 1K events",
-                    at_1k["p50_ms"], "<= 1.3", ratio <= 1.3, p50_ms=status["p50_ms"])
+        growth = status["p50_ms"] / at_1k["p50_ms"]
+        figures.add("as_of_latency_growth", growth, "x (p50 here / p50 at 1K)", target="<= 1.3", met=growth <= 1.3,
+                    p50_ms=status["p50_ms"], p50_ms_at_1k=at_1k["p50_ms"], rps_at_1k=at_1k["rps"])
 
 
 def main() -> None:
@@ -431,6 +441,7 @@ def main() -> None:
     print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                                   "sqlite": sqlite3.sqlite_version}, "size": args.size}), flush=True)
     lines, registry, full, count = build(args, figures)
+    print(json.dumps({"database": full.name, "events": count}), flush=True)
     storage_figures(args, figures, lines, registry, full, count)
     if not args.skip_http:
         http_figures(args, figures, registry, full, count)

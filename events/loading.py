@@ -19,8 +19,9 @@ from events.store import EventStore
 
 SERVER_FIELDS = ("version", "position", "recorded_at", "recorded_by", "corrections", "as_recorded", "retracted")
 BUNDLED = ("manchester.ndjson",)
-# Events per transaction: big enough that syncs and projections are rare, small enough to bound memory.
-BATCH_SIZE = 10_000
+# Events per transaction: enough that syncs and projections are rare, few enough that a load into a
+# live database holds the write lock for a second or two, well inside an API append's 10 s busy timeout.
+BATCH_SIZE = 2000
 
 
 @dataclass

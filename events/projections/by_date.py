@@ -41,9 +41,13 @@ def status_by_date(authority: str, views: list[View]) -> list[tuple[str, bytes]]
         state.as_of = day
         days.append(day.isoformat())
         entries.append(_entry(authority, state))
-    return [(days[i], zlib.compress(json.dumps({"days": days[i:i + CHUNK], "entries": entries[i:i + CHUNK]},
-                                               separators=(",", ":")).encode(), 6))
-            for i in range(0, len(days), CHUNK)]
+    return [(days[i], _chunk(days[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(days), CHUNK)]
+
+
+def _chunk(days: list[str], entries: list[dict]) -> bytes:
+    # One JSON document a line (the days, then each entry), so a read decodes only the entry it needs.
+    lines = [json.dumps(days, separators=(",", ":"))] + [json.dumps(e, separators=(",", ":")) for e in entries]
+    return zlib.compress("\n".join(lines).encode(), 6)
 
 
 def _entry(authority: str, state: Fold) -> dict:
@@ -56,9 +60,9 @@ def _entry(authority: str, state: Fold) -> dict:
 
 def finish(stored: bytes, as_of: date) -> dict:
     """The status document on `as_of` from the stored chunk holding the last event date on or before it."""
-    chunk = json.loads(zlib.decompress(stored))
+    lines = zlib.decompress(stored).split(b"\n")
     day = as_of.isoformat()
-    entry = chunk["entries"][bisect_right(chunk["days"], day) - 1]
+    entry = json.loads(lines[bisect_right(json.loads(lines[0]), day)])
     doc = entry["doc"]
     doc["as_of"] = day
     doc["overdue_concerns"] = bisect_left(entry["due"], day)

@@ -52,7 +52,8 @@ def get_authority(slug):
 
 
 @blp.route("/authorities/<slug>/status", parameters=CONDITIONAL)
-@blp.arguments(schemas.AsOfQuery, location="query", as_kwargs=True)
+# An instance, not the class: webargs would otherwise build the schema on every request of this hot path.
+@blp.arguments(schemas.AsOfQuery(), location="query", as_kwargs=True)
 @blp.response(200, schemas.Status)
 @blp.doc(responses=PROBLEMS)
 def get_status(slug, as_of=None, known_at=None):
