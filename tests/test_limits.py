@@ -68,7 +68,8 @@ def test_json_too_deep_for_the_parser_is_a_400_not_a_500(client, auth):
     (lambda b: b["source"].update(url="https://example.org/" + "a" * MAX_URL_LENGTH), "source.url"),
     (lambda b: b["source"].update(title="t" * 501), "source.title"),
     (lambda b: b["payload"]["findings"][0].update(text="f" * 20001), "payload.findings.0.text"),
-    (lambda b: b["payload"].update(inspectors=["I"] * 501), "payload.inspectors"),
+    (lambda b: b["payload"].update(inspectors=["I"] * 101), "payload.inspectors"),
+    (lambda b: b["payload"].update(inspectors=["I" * 201]), "payload.inspectors.0"),
     (lambda b: b["payload"].update(findings=[{"text": "t", "direction": "progress"}] * 501), "payload.findings"),
 ])
 def test_overlong_strings_and_lists_are_422_naming_the_field(client, auth, change, field):

@@ -119,7 +119,7 @@ def _refusal(name: str, answer: dict, limits: PdfLimits) -> str:
         return f"{name} is encrypted with a password; send an unprotected copy."
     if answer["error"] == "pages":
         return f"{name} has {answer['detail']} pages; at most {limits.max_pages} are read."
-    return f"{name} is not a readable PDF: it is truncated, damaged or not a PDF ({answer['detail']})."
+    return f"{name} is not a readable PDF: it is truncated, damaged or not a PDF ({answer['detail'].rstrip('.')})."
 
 
 def read_text(data: bytes, name: str) -> Document:
