@@ -40,6 +40,11 @@ def test_a_body_over_the_limit_is_a_413_problem(client, auth):
     assert body["title"] == "Request Entity Too Large"
 
 
+def test_an_upload_over_20_mib_is_a_413_problem(client):
+    response = client.post("/api/drafts", data=b"%PDF-" + b"0" * (20 * 2**20), content_type="application/pdf")
+    assert problem(response, 413)["detail"]
+
+
 def test_json_nested_too_deep_is_refused_naming_where(client, auth, seeded_store):
     body = monitoring_visit()
     body["payload"]["findings"][0]["text"] = nested(MAX_JSON_DEPTH)
