@@ -134,6 +134,7 @@ def test_a_bomb_over_the_memory_limit_is_refused_quickly(tmp_path):
     with pytest.raises(UnreadableDocument, match="within 256 MiB of memory"):
         read_pdf(path.read_bytes(), path.name, PdfLimits(memory_mb=256, seconds=30))
     assert time.monotonic() - started < 20
+    assert read_path(REAL).pages[0]  # the killed reader is replaced for the next document
 
 
 def test_the_cli_importer_reads_through_the_same_guard(tmp_path, quick):
