@@ -15,9 +15,9 @@ from events.importer.drafting import PublicationIndex
 from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
 from events.projections.status import projection_of
+from events.store import TOKEN_SCOPES
 from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
-from events.store import TOKEN_SCOPES
 from service.auth import new_token
 
 
