@@ -8,7 +8,8 @@ import pytest
 
 from conftest import SHARED, monitoring_visit
 from events.errors import UnreadableDocument
-from events.importer.document import PdfLimits, read_path, read_pdf
+from events.importer.document import read_path, read_pdf
+from events.importer.pdf_reader import PdfLimits
 from events.schemas import MAX_URL_LENGTH
 from hostile_pdfs import blank_pages, bomb, encrypted, truncated
 from service.api.requests import MAX_JSON_DEPTH
