@@ -33,6 +33,7 @@ Text = lambda **kw: fields.String(validate=validate.Length(min=1, max=kw.pop("ma
 TextList = lambda **kw: fields.List(Text(max=20000), validate=validate.Length(max=500), **kw)  # noqa: E731
 # Every list has a bound, like every string: a body under the size limit still cannot hold unbounded work.
 Items = lambda nested, **kw: fields.List(fields.Nested(nested), validate=validate.Length(max=kw.pop("max", 500)), **kw)  # noqa: E731
+Names = lambda **kw: fields.List(Text(max=200), validate=validate.Length(max=100), **kw)  # noqa: E731
 MAX_URL_LENGTH = 2000
 
 
@@ -164,14 +165,14 @@ class MonitoringVisit(Strict):
     ordinal = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
     areas_covered = TextList(required=True)
     findings = Items(Finding, required=True)
-    inspectors = TextList(load_default=list)
+    inspectors = Names(load_default=list)
 
 
 class FocusedVisit(Strict):
     topic = Text(required=True, max=500)
     findings = Items(Finding, load_default=list)
     priority_actions = Items(Recommendation, load_default=list)
-    inspectors = TextList(load_default=list)
+    inspectors = Names(load_default=list)
 
 
 class UngradedInspection(Strict):
@@ -187,7 +188,7 @@ class UngradedInspection(Strict):
     next_visit_window = Text(max=500)
     strengths = TextList(load_default=list)
     areas_for_improvement = Items(Recommendation, load_default=list)
-    inspectors = TextList(load_default=list)
+    inspectors = Names(load_default=list)
 
 
 class Diagnostic(Strict):

@@ -17,9 +17,9 @@ from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
 from events.rebuilding import rebuild_all
 from events.sqlite_store import SQLiteStore
+from events.store import TOKEN_SCOPES
 from migrations.migrations import pending, upgrade
 from service.app import create_app, database_path
-from events.store import TOKEN_SCOPES
 from service.auth import new_token
 from service import cli_export
 from service.cli_clock import clock as clock_command

@@ -1,13 +1,11 @@
 """Token scopes: append and admin, each granting only what it names; 401 for unknown or revoked tokens."""
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlite_utils import Database
 
 from conftest import monitoring_visit
@@ -15,9 +13,9 @@ from events.sqlite_store import SQLiteStore
 from migrations.migrations import migrations, upgrade
 from service.auth import hash_token, new_token, require_admin
 from service.api.blueprint import services
+from service.cli import cli
 
 EVENTS = "/api/authorities/manchester/events"
-TIMELINE = str(Path(sys.executable).parent / "timeline")
 
 
 @pytest.fixture
@@ -99,15 +97,15 @@ def test_migration_gives_existing_tokens_the_append_scope(tmp_path):
 
 
 def test_cli_creates_tokens_with_scopes_and_lists_them(tmp_path):
-    env = {"TIMELINE_DATABASE": str(tmp_path / "cli.db"), "PATH": str(Path(sys.executable).parent)}
-    run = lambda *args: subprocess.run([TIMELINE, *args], env=env, capture_output=True, text=True)  # noqa: E731
+    env = {"TIMELINE_DATABASE": str(tmp_path / "cli.db")}
+    run = lambda *args: CliRunner().invoke(cli, list(args), env=env)  # noqa: E731
     run("db", "upgrade")
-    assert run("tokens", "create", "ops", "--scope", "admin").stdout.startswith("cst_")
-    assert run("tokens", "create", "writer").returncode == 0
-    assert run("tokens", "create", "both", "--scope", "append", "--scope", "admin").returncode == 0
+    assert run("tokens", "create", "ops", "--scope", "admin").output.startswith("cst_")
+    assert run("tokens", "create", "writer").exit_code == 0
+    assert run("tokens", "create", "both", "--scope", "append", "--scope", "admin").exit_code == 0
     bad = run("tokens", "create", "odd", "--scope", "root")
-    assert bad.returncode != 0 and "root" in bad.stderr
-    listed = {line.split("\t")[0]: line for line in run("tokens", "list").stdout.splitlines()}
+    assert bad.exit_code != 0 and "root" in bad.output
+    listed = {line.split("\t")[0]: line for line in run("tokens", "list").output.splitlines()}
     assert "scope admin\t" in listed["ops"] and "scope append\t" in listed["writer"]
     assert "scope append admin\t" in listed["both"]
     assert set(listed) == {"ops", "writer", "both"}

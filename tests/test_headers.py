@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import threading
 
 import pytest
+
+from werkzeug.serving import make_server
 
 from service.app import create_app
 from service.headers import STRICT_CSP, inline_script_hashes
@@ -67,3 +72,21 @@ def test_internal_errors_are_generic_problems_without_traceback_or_sql(tmp_path,
     assert not LEAKS.search(body), body
     assert_security_headers(response)
     assert "Traceback" in caplog.text or caplog.records[0].exc_info  # logged in full, for the operator
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless Chromium")
+def test_swagger_ui_renders_under_its_policy_in_a_real_browser(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
+                              "--dump-dom", f"http://127.0.0.1:{server.port}/api/docs"],
+                             capture_output=True, text=True, timeout=60).stdout
+    finally:
+        server.shutdown()
+    # The operations are drawn by the inline script: blocked by the policy, the page stays empty.
+    assert 'data-path="/api/authorities/{slug}/status"' in dom

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import SHARED, monitoring_visit
 from events.errors import UnreadableDocument
-from events.importer.document import PdfLimits, read_path, read_pdf
+from events.importer.document import read_path, read_pdf
+from events.importer.pdf_reader import PdfLimits
 from events.schemas import MAX_URL_LENGTH
 from hostile_pdfs import blank_pages, bomb, encrypted, truncated
 from service.api.requests import MAX_JSON_DEPTH
@@ -40,6 +41,11 @@ def test_a_body_over_the_limit_is_a_413_problem(client, auth):
     assert body["title"] == "Request Entity Too Large"
 
 
+def test_an_upload_over_20_mib_is_a_413_problem(client):
+    response = client.post("/api/drafts", data=b"%PDF-" + b"0" * (20 * 2**20), content_type="application/pdf")
+    assert problem(response, 413)["detail"]
+
+
 def test_json_nested_too_deep_is_refused_naming_where(client, auth, seeded_store):
     body = monitoring_visit()
     body["payload"]["findings"][0]["text"] = nested(MAX_JSON_DEPTH)
@@ -68,7 +74,8 @@ def test_json_too_deep_for_the_parser_is_a_400_not_a_500(client, auth):
     (lambda b: b["source"].update(url="https://example.org/" + "a" * MAX_URL_LENGTH), "source.url"),
     (lambda b: b["source"].update(title="t" * 501), "source.title"),
     (lambda b: b["payload"]["findings"][0].update(text="f" * 20001), "payload.findings.0.text"),
-    (lambda b: b["payload"].update(inspectors=["I"] * 501), "payload.inspectors"),
+    (lambda b: b["payload"].update(inspectors=["I"] * 101), "payload.inspectors"),
+    (lambda b: b["payload"].update(inspectors=["I" * 201]), "payload.inspectors.0"),
     (lambda b: b["payload"].update(findings=[{"text": "t", "direction": "progress"}] * 501), "payload.findings"),
 ])
 def test_overlong_strings_and_lists_are_422_naming_the_field(client, auth, change, field):
@@ -128,6 +135,7 @@ def test_a_bomb_over_the_memory_limit_is_refused_quickly(tmp_path):
     with pytest.raises(UnreadableDocument, match="within 256 MiB of memory"):
         read_pdf(path.read_bytes(), path.name, PdfLimits(memory_mb=256, seconds=30))
     assert time.monotonic() - started < 20
+    assert read_path(REAL).pages[0]  # the killed reader is replaced for the next document
 
 
 def test_the_cli_importer_reads_through_the_same_guard(tmp_path, quick):

@@ -1,6 +1,8 @@
 """Rate limits: writes per token (shared by processes, in the database), reads per client address; 429 with Retry-After."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from conftest import monitoring_visit
@@ -100,3 +102,12 @@ def test_limit_settings_parse_or_are_refused():
             Limit.parse(bad)
     with pytest.raises(ValueError, match="TIMELINE_RATE_LIMIT_READS"):
         create_app({"TIMELINE_DATABASE": "unused.db", "TIMELINE_RATE_LIMIT_READS": "lots"})
+
+
+def test_store_counts_hits_per_bucket_and_window_and_forgets_old_windows(store, db_path):
+    assert [store.count_hit("write:a", 60) for _ in range(3)] == [1, 2, 3]
+    assert store.count_hit("write:b", 60) == 1
+    assert store.count_hit("write:a", 120) == 1  # a new window starts from one …
+    rows = sqlite3.connect(db_path).execute("SELECT bucket, window_start, hits FROM rate_limit_windows "
+                                            "ORDER BY bucket").fetchall()
+    assert rows == [("write:a", 120, 1), ("write:b", 60, 1)]  # … and the bucket's old one is gone

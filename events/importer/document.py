@@ -2,24 +2,17 @@
 
 pypdfium2 (PDFium) gives the text layer: it is the fastest extractor we
 measured and keeps reading order on Ofsted's layouts (see issue 3's note).
-It runs in a child process (events.importer.pdf_child) under limits.
+It runs in a child process under limits (events.importer.pdf_reader).
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from events.errors import UnreadableDocument
-
-MAX_PAGES = 400
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+from events.importer.pdf_reader import PdfLimits, pdf_pages
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
@@ -73,53 +66,9 @@ def squash(text: str) -> str:
     return _SPACES.sub(" ", re.sub(r"\s*\n\s*", " ", text)).strip()
 
 
-@dataclass(frozen=True)
-class PdfLimits:
-    """How much a PDF may cost to read: pages, seconds of wall time, MiB of address space."""
-
-    max_pages: int = MAX_PAGES
-    seconds: float = 15.0
-    memory_mb: int = 768
-
-    @classmethod
-    def from_env(cls) -> "PdfLimits":
-        """The defaults, or TIMELINE_PDF_SECONDS / TIMELINE_PDF_MEMORY_MB / TIMELINE_PDF_MAX_PAGES."""
-        env = os.environ
-        return cls(int(env.get("TIMELINE_PDF_MAX_PAGES", MAX_PAGES)), float(env.get("TIMELINE_PDF_SECONDS", 15)),
-                   int(env.get("TIMELINE_PDF_MEMORY_MB", 768)))
-
-
 def read_pdf(data: bytes, name: str, limits: PdfLimits | None = None) -> Document:
-    """Text of every page of a PDF; UnreadableDocument if it cannot be read within the limits.
-
-    PDFium runs in a child process with capped memory and CPU, killed at the
-    time limit: a truncated, encrypted, malformed or decompression-bomb PDF is
-    refused with a reason and never hangs or exhausts the caller (a web worker).
-    """
-    limits = limits or PdfLimits.from_env()
-    command = [sys.executable, "-m", "events.importer.pdf_child", str(limits.max_pages), str(limits.memory_mb),
-               str(math.ceil(limits.seconds) + 1)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PROJECT_ROOT, os.environ.get("PYTHONPATH")])))
-    try:
-        run = subprocess.run(command, input=data, capture_output=True, timeout=limits.seconds, env=env)
-    except subprocess.TimeoutExpired:  # run() has killed the child
-        raise UnreadableDocument(f"{name} took longer than {limits.seconds:g} s to read and was abandoned "
-                                 "(a decompression bomb or a pathologically complex PDF).") from None
-    if run.returncode != 0:
-        raise UnreadableDocument(f"{name} could not be read within {limits.memory_mb} MiB of memory "
-                                 "(a decompression bomb or a damaged PDF).")
-    answer = json.loads(run.stdout)
-    if "error" in answer:
-        raise UnreadableDocument(_refusal(name, answer, limits))
-    return Document(name, hashlib.sha256(data).hexdigest(), tuple(answer["pages"]), "pdf")
-
-
-def _refusal(name: str, answer: dict, limits: PdfLimits) -> str:
-    if answer["error"] == "password":
-        return f"{name} is encrypted with a password; send an unprotected copy."
-    if answer["error"] == "pages":
-        return f"{name} has {answer['detail']} pages; at most {limits.max_pages} are read."
-    return f"{name} is not a readable PDF: it is truncated, damaged or not a PDF ({answer['detail']})."
+    """Text of every page of a PDF, read under limits; UnreadableDocument if it cannot be read."""
+    return Document(name, hashlib.sha256(data).hexdigest(), pdf_pages(data, name, limits), "pdf")
 
 
 def read_text(data: bytes, name: str) -> Document:

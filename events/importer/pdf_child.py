@@ -1,21 +1,26 @@
-"""The child process that reads a PDF's text: `python -m events.importer.pdf_child MAX_PAGES MEMORY_MB`.
+"""The child process that reads PDFs' text: `python -m events.importer.pdf_child MEMORY_MB`.
 
-The PDF arrives on stdin; the answer is JSON on stdout: {"pages": [...]} or
-{"error": code, "detail": text}. Limits on memory and CPU are set here,
-before PDFium is loaded, so a hostile document can exhaust only this process.
-The parent (events.importer.document) also kills it at its time limit.
+It serves one document after another on its pipes, so a folder import pays for
+starting Python once, not per file. Each request is a header (8-byte length,
+4-byte page limit) and the PDF; each answer an 8-byte length and JSON:
+{"pages": [...]} or {"error": code, "detail": text}. The memory cap is set
+before PDFium loads, so a hostile document can exhaust only this process;
+the parent (events.importer.document) kills it at its time limit.
 """
 from __future__ import annotations
 
 import json
 import resource
+import struct
 import sys
 
+REQUEST = struct.Struct(">QI")
+ANSWER = struct.Struct(">Q")
 
-def limit_resources(memory_mb: int, cpu_seconds: int) -> None:
-    """Cap this process's address space and CPU time."""
+
+def limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
 
 
 def extract(data: bytes, max_pages: int) -> dict:
@@ -41,12 +46,21 @@ def extract(data: bytes, max_pages: int) -> dict:
         pdf.close()
 
 
+def serve(stdin, stdout) -> None:
+    """Answer requests until the parent closes the pipe."""
+    while len(header := stdin.read(REQUEST.size)) == REQUEST.size:
+        size, max_pages = REQUEST.unpack(header)
+        answer = json.dumps(extract(stdin.read(size), max_pages)).encode()
+        stdout.write(ANSWER.pack(len(answer)) + answer)
+        stdout.flush()
+
+
 def main() -> None:
-    """Read stdin, answer on stdout."""
-    max_pages, memory_mb, cpu_seconds = (int(arg) for arg in sys.argv[1:4])
-    limit_resources(memory_mb, cpu_seconds)
-    data = sys.stdin.buffer.read()
-    sys.stdout.write(json.dumps(extract(data, max_pages)))
+    """Cap memory, load PDFium, serve."""
+    limit_memory(int(sys.argv[1]))
+    import pypdfium2  # noqa: F401  (loaded once, under the cap)
+
+    serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
 if __name__ == "__main__":

@@ -148,7 +148,8 @@ def get_judgements(slug, as_of=None, known_at=None, area=None, format_=None):
                   for code, text in (("400", "Malformed JSON"), ("401", "No or bad token"),
                                      ("403", "Token may not append here"), ("404", "Unknown authority"),
                                      ("409", "expected_version is stale"), ("413", "Body too large"),
-                                     ("415", "Not JSON"), ("422", "Invalid event or reused idempotency key"))}},
+                                     ("415", "Not JSON"), ("422", "Invalid event or reused idempotency key"),
+                                     ("429", "Over the token's write rate limit (Retry-After says when to retry)"))}},
 )
 def post_event(slug):
     """Append an event to an authority's stream (bearer token)."""

@@ -56,7 +56,8 @@ def _published() -> Published | None:
     responses={"200": {"description": "the drafted event, evidence per field, and what is missing"},
                **{code: {"description": text, "content": {"application/problem+json": {"schema": "Problem"}}}
                   for code, text in (("400", "no file, or a bad published date"), ("413", "upload over 20 MiB"),
-                                     ("415", "not a PDF or text"), ("422", "unreadable or unrecognised document"))}},
+                                     ("415", "not a PDF or text"), ("422", "unreadable or unrecognised document"),
+                                     ("429", "over the write rate limit"))}},
 )
 def post_draft():
     """Draft the event a document describes, with where each field came from; nothing is stored."""
