@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""How long the hash chains cost on a large store: migration m006's back-fill, and one full verification.
+"""How long the hash chains cost on a large store: migration m005's back-fill, and one full verification.
 
     .venv/bin/python bench/chain_speed.py [--events 100000] [--authorities 150]
 
-Builds a database at the schema before m006 holding N events (the bundled
+Builds a database at the schema before m005 holding N events (the bundled
 Manchester events repeated across authorities, each with its own id and
-version), applies m006 (which links them all) and then verifies, timing both.
+version), applies m005 (which links them all) and then verifies, timing both.
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from migrations.migrations import migrations  # noqa: E402
 
 
 def old_database(path: str, events: int, authorities: int) -> None:
-    """A database migrated up to (not including) m006, filled with `events` synthetic events."""
+    """A database migrated up to (not including) m005, filled with `events` synthetic events."""
     db = connect(path)
-    migrations.apply(db, stop_before="m006_event_hashes")
+    migrations.apply(db, stop_before="m005_event_hashes")
     templates = [json.loads(line) for line in bundled_lines()]
     versions = [0] * authorities
     rows = []

@@ -72,7 +72,7 @@ def _insert_links(db: Database, links: list[Link]) -> None:
 
 
 def link_existing_events(db: Database, batch: int = 5000) -> int:
-    """Chain every stored event, in position order, into an empty `event_hashes` (migration m006); return the count."""
+    """Chain every stored event, in position order, into an empty `event_hashes` (migration m005); return the count."""
     stream_heads: dict[str, str] = {}
     global_head, after, count = GENESIS, 0, 0
     while rows := db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",

@@ -151,7 +151,7 @@ def m003_projections(db: Database) -> None:
 
 
 @migrations()
-def m005_webhooks(db: Database) -> None:
+def m004_webhooks(db: Database) -> None:
     """Webhooks, their outbox of deliveries and each attempt, alerts raised once, the clock's lease and job runs."""
     db.execute(
         """
@@ -247,7 +247,7 @@ def m005_webhooks(db: Database) -> None:
 
 
 @migrations()
-def m006_event_hashes(db: Database) -> None:
+def m005_event_hashes(db: Database) -> None:
     """Hash chains over the events (per stream and global), append-only like the events, back-filled."""
     from events.sqlite_store import link_existing_events
 
@@ -283,7 +283,7 @@ def m006_event_hashes(db: Database) -> None:
 
 
 @migrations()
-def m007_token_scopes(db: Database) -> None:
+def m006_token_scopes(db: Database) -> None:
     """Token scopes (`append`, `admin`, space-separated; existing tokens may append) and write rate-limit windows.
 
     The windows live in the database because writes hit it anyway and gunicorn
@@ -304,7 +304,7 @@ def m007_token_scopes(db: Database) -> None:
 
 
 @migrations()
-def m008_status_by_date(db: Database) -> None:
+def m007_status_by_date(db: Database) -> None:
     """Status entries by the dates events take effect, so status?as_of= is one lookup (events.projections.by_date).
 
     Filled by appends and by `timeline rebuild`; until then answers fold the stream as before.
@@ -321,7 +321,7 @@ def m008_status_by_date(db: Database) -> None:
     )
 
 
-# Projection tables as m009 leaves them: m003's, with foreign keys to the registry.
+# Projection tables as m008 leaves them: m003's, with foreign keys to the registry.
 _PROJECTIONS_WITH_KEYS = {
     "authority_status": """
         CREATE TABLE authority_status (
@@ -395,7 +395,7 @@ _DATASETTE_VIEWS = {
 
 
 @migrations()
-def m009_datasette(db: Database) -> None:
+def m008_datasette(db: Database) -> None:
     """The file as Datasette shows it: a registry table, projections keyed to it, readable views.
 
     `events` keeps no foreign key to `authorities`: SQLite cannot add one without
@@ -454,7 +454,7 @@ def upgrade(path: str, registry=None) -> list[str]:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
         if "authorities" in db.table_names():
-            with db.atomic():  # the registry may have grown since m009 filled the table
+            with db.atomic():  # the registry may have grown since m008 filled the table
                 sync_authorities(db, registry)
         return pending
     finally:

@@ -86,12 +86,12 @@ def test_only_the_hash_is_stored(seeded_store, db_path):
 def test_migration_gives_existing_tokens_the_append_scope(tmp_path):
     path = str(tmp_path / "old.db")
     db = Database(path)
-    migrations.apply(db, stop_before="m007_token_scopes")
+    migrations.apply(db, stop_before="m006_token_scopes")
     db.execute("INSERT INTO tokens (name, token_hash, created_at) VALUES ('old', ?, '2025-01-01T00:00:00Z')",
                (hash_token("cst_old"),))
     db.conn.commit()
     db.conn.close()
-    assert "m007_token_scopes" in upgrade(path)
+    assert "m006_token_scopes" in upgrade(path)
     token = SQLiteStore(path).find_token(hash_token("cst_old"))
     assert token.scopes == ("append",) and token.has_scope("append") and not token.has_scope("admin")
 

@@ -169,10 +169,10 @@ def test_hashes_are_as_immutable_as_events(seeded_store, statement):
 
 
 def test_migration_links_existing_events_as_appends_do(seeded_store, db_path, tmp_path):
-    """A database from before m006: the migration back-fills the same links the store writes at append time."""
+    """A database from before m005: the migration back-fills the same links the store writes at append time."""
     old = str(tmp_path / "old.db")
     db = connect(old)
-    migrations.apply(db, stop_before="m006_event_hashes")
+    migrations.apply(db, stop_before="m005_event_hashes")
     db.execute("ATTACH DATABASE ? AS seeded", [db_path])
     with db.atomic():
         db.execute("INSERT INTO events SELECT * FROM seeded.events")

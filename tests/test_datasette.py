@@ -1,4 +1,4 @@
-"""The SQLite file as Datasette shows it: a registry table, foreign keys, useful views (m009_datasette)."""
+"""The SQLite file as Datasette shows it: a registry table, foreign keys, useful views (m008_datasette)."""
 from __future__ import annotations
 
 import asyncio
@@ -42,16 +42,16 @@ def test_views_answer_with_names_and_regions(seeded_store, registry):
     assert {j["label"] for j in judgements} >= {"Inadequate"}
 
 
-def test_m009_keeps_the_projections_of_a_database_made_before_it(tmp_path, registry, clock):
+def test_m008_keeps_the_projections_of_a_database_made_before_it(tmp_path, registry, clock):
     path = str(tmp_path / "old.db")
     db = connect(path)
-    migrations.apply(db, stop_before="m009_datasette")
+    migrations.apply(db, stop_before="m008_datasette")
     db.conn.close()
     store = SQLiteStore(path, clock=clock)
     assert load_lines(store, registry, bundled_lines(), recorded_by="seed").ok
     before = store.read_projections(), store.db.execute("SELECT * FROM concerns ORDER BY concern_id").fetchall()
     store.close()
-    assert "m009_datasette" in upgrade(path)
+    assert "m008_datasette" in upgrade(path)
     store = SQLiteStore(path, clock=clock)
     assert (store.read_projections(), store.db.execute("SELECT * FROM concerns ORDER BY concern_id").fetchall()) == before
     # Rebuilding (as `timeline rebuild` does) rewrites the keyed tables without complaint.
