@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from events import outbox
 from events.chain import GENESIS, Link, link
+from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
@@ -324,7 +325,13 @@ class SQLiteStore:
 
         Either side may be None: an event never linked, or a link whose event is gone.
         """
-        after = 0
+        for position, row, stored_link in self.iter_chain_rows(batch=batch):
+            yield position, _row_as_stored(row) if row is not None else None, stored_link
+
+    def iter_chain_rows(self, after: int = 0, batch: int = 5000) -> Iterator[tuple[int, tuple | None, Link | None]]:
+        """As iter_chain from the position after `after`, but each event as its raw row (the columns of
+        _EVENT_COLUMNS, payload and source as stored text): what verification hashes without decoding twice."""
+        width = 1 + len(_EVENT_COLUMNS.split(","))
         while True:
             rows = self._query(
                 f"SELECT p.position, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}, "
@@ -337,12 +344,27 @@ class SQLiteStore:
                 (after, batch, after, batch, batch))
             if not rows:
                 return
-            width = 1 + len(_EVENT_COLUMNS.split(","))
             for row in rows:
                 event_row, link_row = row[1:width], row[width:]
-                yield (row[0], _row_as_stored(event_row) if event_row[0] is not None else None,
+                yield (row[0], event_row if event_row[0] is not None else None,
                        Link(*link_row) if link_row[0] is not None else None)
             after = rows[-1][0]
+
+    def chain_start(self, position: int) -> ChainStart:
+        """Where a verification from `position` starts: the stored global hash just before it, and each stream's
+        stored head and version before it (looked up when the stream first appears)."""
+        if position <= 1:
+            return ChainStart()
+        before = self._query("SELECT global_hash FROM event_hashes WHERE position < ? ORDER BY position DESC LIMIT 1",
+                             (position,))
+
+        def stream_before(authority: str) -> tuple[str, int]:
+            found = self._query("SELECT h.stream_hash, e.version FROM events e JOIN event_hashes h "
+                                "ON h.position = e.position WHERE e.authority = ? AND e.position < ? "
+                                "ORDER BY e.version DESC LIMIT 1", (authority, position))
+            return (found[0][0], found[0][1]) if found else (GENESIS, 0)
+
+        return ChainStart(position, before[0][0] if before else GENESIS, stream_before)
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""
