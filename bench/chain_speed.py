@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from events.loading import bundled_lines  # noqa: E402
 from events.sqlite_store import SQLiteStore, connect  # noqa: E402
-from events.verify import verify  # noqa: E402
+from events.verify import verify_store  # noqa: E402
 from migrations.migrations import migrations  # noqa: E402
 from service.api.verify import DEFAULT_LIMIT  # noqa: E402
 
@@ -61,10 +61,10 @@ def measure(events: int, authorities: int) -> dict:
         db.conn.close()
         store = SQLiteStore(path)
         start = time.perf_counter()
-        found = verify(store.iter_chain_rows())  # as `timeline verify`, GET /api/verify and the nightly job do
+        found = verify_store(store)  # as `timeline verify`, GET /api/verify and the nightly job do
         checking = time.perf_counter() - start
         start = time.perf_counter()
-        window = verify(store.iter_chain_rows(), store.chain_start(1), DEFAULT_LIMIT)
+        window = verify_store(store, 1, DEFAULT_LIMIT)
         one_request = time.perf_counter() - start
         store.close()
     return {"events": events, "authorities": authorities, "backfill_s": round(backfill, 2),

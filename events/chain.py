@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass
 
 from events.store import StoredEvent
@@ -90,3 +91,41 @@ def _json_or_text(text):
         return json.loads(text)
     except (TypeError, ValueError):
         return text
+
+
+
+def _scalar(value: object) -> str | None:
+    """A column's value as json.dumps writes it (str, int or null); None for anything else."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def candidate_from_compact(row: tuple) -> bytes | None:
+    """A quick guess at the canonical form of a row whose payload and source are SQLite's json() of the stored
+    text (minified, in C); None if no guess can be made (text not JSON, not ASCII, a column of another type).
+
+    Only a candidate, because json() keeps keys in their stored order and strings as escaped in the stored
+    text, which the canonical form fixes. Verification accepts it only when it reproduces the stored hash, and
+    otherwise hashes `canonical_from_row`, which decides. A match is proof: the candidate encodes exactly the
+    row's values (scalars escaped as json.dumps escapes them; payload and source each one complete JSON value
+    of the stored value), so bytes equal to the hashed canonical form mean values equal to the hashed ones.
+    """
+    (event_id, authority, version, position, kind, schema_version, effective_on, precision,
+     start, end, recorded_at, recorded_by, payload, source) = row
+    scalars = [_scalar(v) for v in (authority, precision, effective_on, event_id, kind, end, start, position,
+                                    recorded_at, recorded_by, schema_version, version)]
+    if not isinstance(payload, str) or not isinstance(source, str) or None in scalars:
+        return None
+    (authority, precision, effective_on, event_id, kind, end, start, position, recorded_at, recorded_by,
+     schema_version, version) = scalars
+    text = (f'{{"authority":{authority},"date_precision":{precision},"effective_on":{effective_on},'
+            f'"event_id":{event_id},"kind":{kind},"occurred":{{"end":{end},"start":{start}}},'
+            f'"payload":{payload},"position":{position},"recorded_at":{recorded_at},'
+            f'"recorded_by":{recorded_by},"schema_version":{schema_version},"source":{source},'
+            f'"version":{version}}}')
+    return text.encode("ascii") if text.isascii() else None

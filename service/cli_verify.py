@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from events.verify import verify as verify_chain
+from events.verify import verify_store
 from migrations.migrations import pending
 from service.app import database_path
 
@@ -21,7 +21,7 @@ def verify(from_: int, limit: int | None):
         raise click.ClickException(f"the database {database_path(current_app)} is not set up or not up to date: "
                                    "run `timeline db upgrade` first")
     store = current_app.extensions["timeline"].store
-    found = verify_chain(store.iter_chain_rows(after=from_ - 1), store.chain_start(from_), limit)
+    found = verify_store(store, from_, limit)
     if found.ok:
         head = f"; head {found.head['global_hash']} at position {found.head['position']}" if found.head else ""
         window = "" if found.complete else f" (positions {from_} to {found.through_position}; go on with --from {found.next_from})"

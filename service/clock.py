@@ -26,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from events import alerts, backup, clock_state, rebuild_check
-from events.verify import verify
+from events.verify import verify_store
 from events.dates import utc_now
 from events.deliveries import DeliverySettings
 from events.sqlite_store import SQLiteStore
@@ -121,7 +121,7 @@ def rebuild_check_job(store: SQLiteStore, now: datetime, config: ClockConfig) ->
 def verify_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
     """Verify both hash chains over the whole store; fails, naming the first broken link. GET /api/verify reports
     the last run, so a request need only check what was appended since."""
-    found = verify(store.iter_chain_rows())
+    found = verify_store(store)
     if not found.ok:
         raise JobFailed(f"hash chain broken: {found.first_broken.describe()}", found.to_dict())
     return found.to_dict()

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from events import clock_state
 from events.schemas import Strict
-from events.verify import verify
+from events.verify import verify_store
 from service.api.blueprint import Blueprint, json_response, services
 
 blp = Blueprint("verify", __name__, url_prefix="/api", description="Tamper evidence: the events' hash chains")
@@ -80,7 +80,7 @@ def get_verify(from_=1, limit=DEFAULT_LIMIT):
     header), or rely on `last_full_run`, the clock's nightly verification of the whole chain.
     """
     store = services().store
-    found = verify(store.iter_chain_rows(after=from_ - 1), store.chain_start(from_), limit).to_dict()
+    found = verify_store(store, from_, limit).to_dict()
     found["last_full_run"] = _last_full_run(store)
     headers = {"Cache-Control": "no-store"}
     if found["next_from"]:
