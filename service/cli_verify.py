@@ -11,7 +11,7 @@ from service.app import database_path
 
 
 @click.command("verify")
-@click.option("--from", "from_", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--from", "from_", type=click.IntRange(min=1, max=2**63 - 1), default=1, show_default=True,
               help="First position to check; the chains before it are taken as stored.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Check at most this many positions.")
 @with_appcontext

@@ -239,7 +239,7 @@ def test_the_endpoint_checks_a_bounded_window_and_says_where_to_go_on(seeded_sto
     assert run_verify(db_path).exit_code == 1
 
 
-@pytest.mark.parametrize("query", ["from=0", "limit=0", "limit=250001", "from=x", "colour=red"])
+@pytest.mark.parametrize("query", ["from=0", "limit=0", "limit=250001", "from=x", "colour=red", "from=" + "9" * 40])
 def test_bad_verify_windows_are_problems(client, query):
     response = client.get(f"/api/verify?{query}")
     assert response.status_code == 400 and response.mimetype == "application/problem+json"

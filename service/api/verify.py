@@ -17,10 +17,11 @@ blp = Blueprint("verify", __name__, url_prefix="/api", description="Tamper evide
 
 DEFAULT_LIMIT = 50_000
 MAX_LIMIT = 250_000
+MAX_POSITION = 2**63 - 1  # SQLite integers
 
 
 class VerifyQuery(Strict):
-    from_ = fields.Integer(data_key="from", load_default=1, validate=validate.Range(min=1),
+    from_ = fields.Integer(data_key="from", load_default=1, validate=validate.Range(min=1, max=MAX_POSITION),
                            metadata={"description": "first position to check; the chains before it are taken as "
                                                     "stored (the nightly run checks them)"})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
