@@ -19,6 +19,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; the browser tests drive it (never a downloaded browser)
+CHROMIUM_EN_GB = "/usr/lib/chromium/locales/en-GB.pak"  # from chromium-l10n: British date controls
 
 
 def setup() -> None:
@@ -37,18 +38,30 @@ def setup() -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium for the browser tests if it is missing (needs root: apt-get)."""
-    if Path(CHROMIUM).exists() or os.environ.get("TIMELINE_SKIP_BROWSER"):
+    """Install Debian's chromium (and its en-GB locale) for the browser tests if missing (needs root: apt-get).
+
+    chromium-l10n brings en-GB.pak: without it the date control shows dates US-style
+    (mm/dd/yyyy) in the browser tests and screenshots, whatever locale is asked for.
+    """
+    if os.environ.get("TIMELINE_SKIP_BROWSER"):
         return
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    have_browser, have_locale = Path(CHROMIUM).exists(), Path(CHROMIUM_EN_GB).exists()
+    if have_browser and have_locale:
+        return
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if have_browser and not root:
+        print(f"note: {CHROMIUM_EN_GB} is missing (apt-get install chromium-l10n): date controls will show US-style")
+        return
+    if not root:
         sys.exit(f"The browser tests need Debian's chromium at {CHROMIUM}: install it with "
-                 "`sudo apt-get install chromium`, or run as root and dev.py will, "
+                 "`sudo apt-get install chromium chromium-l10n`, or run as root and dev.py will, "
                  "or set TIMELINE_SKIP_BROWSER=1 to run without the browser tests.")
     print("installing chromium for the browser tests: apt-get update && "
-          "apt-get install -y --no-install-recommends chromium", flush=True)
+          "apt-get install -y --no-install-recommends chromium chromium-l10n", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium", "chromium-l10n"],
+                   check=True, env=env)
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,8 @@
 
 Builds a database at the schema before m005 holding N events (the bundled
 Manchester events repeated across authorities, each with its own id and
-version), applies m005 (which links them all) and then verifies, timing both.
+version), applies m005 (which links them all) and then verifies, timing both; then times
+one GET /api/verify window (its default limit) over the same store.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from events.loading import bundled_lines  # noqa: E402
 from events.sqlite_store import SQLiteStore, connect  # noqa: E402
-from events.verify import verify  # noqa: E402
+from events.verify import verify_store  # noqa: E402
 from migrations.migrations import migrations  # noqa: E402
+from service.api.verify import DEFAULT_LIMIT  # noqa: E402
 
 
 def old_database(path: str, events: int, authorities: int) -> None:
@@ -59,12 +61,16 @@ def measure(events: int, authorities: int) -> dict:
         db.conn.close()
         store = SQLiteStore(path)
         start = time.perf_counter()
-        found = verify(store.iter_chain())
+        found = verify_store(store)  # as `timeline verify`, GET /api/verify and the nightly job do
         checking = time.perf_counter() - start
+        start = time.perf_counter()
+        window = verify_store(store, 1, DEFAULT_LIMIT)
+        one_request = time.perf_counter() - start
         store.close()
     return {"events": events, "authorities": authorities, "backfill_s": round(backfill, 2),
             "verify_s": round(checking, 2), "verify_events_per_s": round(found.events_checked / checking),
-            "intact": found.ok, "events_checked": found.events_checked}
+            "intact": found.ok, "events_checked": found.events_checked,
+            "api_window_events": window.events_checked, "api_window_s": round(one_request, 2)}
 
 
 def main() -> None:

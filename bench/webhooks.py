@@ -91,7 +91,9 @@ def main() -> None:
 
     began, sent = time.perf_counter(), 0
     while True:
-        counts = deliver_due(store.db, datetime.now(timezone.utc), DeliverySettings(timeout=5), limit=500)
+        # The receiver is local (127.0.0.1): allowed explicitly, as TIMELINE_WEBHOOK_ALLOW_PRIVATE=1 would.
+        counts = deliver_due(store.db, datetime.now(timezone.utc), DeliverySettings(timeout=5, allow_private=True),
+                             limit=500)
         if not counts["delivered"]:
             break
         sent += counts["delivered"]

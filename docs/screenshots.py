@@ -3,7 +3,8 @@
 
     .venv/bin/python docs/screenshots.py            # writes docs/screenshots/{home,authority,event}.png
 
-Needs Debian's chromium at /usr/bin/chromium (`python3 dev.py test` installs it)
+Needs Debian's chromium at /usr/bin/chromium and chromium-l10n for en-GB date controls
+(`python3 dev.py test` installs both)
 and the test extra (playwright). The database is a temporary file: seeded with
 the bundled data and one token; nothing outside docs/screenshots/ is written.
 """
@@ -66,7 +67,10 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, served(folder) as (base, _), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--lang=en-GB"])
+        # British dates in the date controls too: LANGUAGE sets Chromium's own locale (en-GB.pak, Debian's
+        # chromium-l10n), which <input type=date> follows; locale= sets what pages see (navigator.language).
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--lang=en-GB"],
+                                     env={**os.environ, "LANGUAGE": "en_GB"})
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
         for name, path, until in (("home", "/?region=North+West&sort=grade_overall", "#authorities tbody tr:nth-child(6)"),
                                   ("authority", "/authorities/manchester?as_of=2018-01-01", "section:has(#axis-heading)"),

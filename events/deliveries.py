@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from events.dates import format_timestamp
+from events.receiver_address import private_allowed
 
 STATES = ("pending", "delivered", "dead")
 _COLUMNS = ("id, webhook_id, topic, event_id, alert_id, state, attempts, next_attempt_at, last_status, last_error, "
@@ -30,16 +31,20 @@ class DeliverySettings:
     max_attempts: int = 8
     backoff: float = 30.0  # seconds before the first retry; doubles each time
     backoff_cap: float = 6 * 3600.0
+    # None: as TIMELINE_WEBHOOK_ALLOW_PRIVATE says when sending (events.receiver_address); else forced.
+    allow_private: bool | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DeliverySettings:
-        """TIMELINE_WEBHOOK_TIMEOUT, _MAX_ATTEMPTS, _BACKOFF and _BACKOFF_CAP, where set; ValueError if malformed."""
+        """TIMELINE_WEBHOOK_TIMEOUT, _MAX_ATTEMPTS, _BACKOFF, _BACKOFF_CAP and _ALLOW_PRIVATE, where set;
+        ValueError if malformed."""
         default = cls()
         settings = cls(
             timeout=float(env.get("TIMELINE_WEBHOOK_TIMEOUT", default.timeout)),
             max_attempts=int(env.get("TIMELINE_WEBHOOK_MAX_ATTEMPTS", default.max_attempts)),
             backoff=float(env.get("TIMELINE_WEBHOOK_BACKOFF", default.backoff)),
             backoff_cap=float(env.get("TIMELINE_WEBHOOK_BACKOFF_CAP", default.backoff_cap)),
+            allow_private=private_allowed(env),
         )
         if settings.timeout <= 0 or settings.max_attempts < 1 or settings.backoff < 0 or settings.backoff_cap < 0:
             raise ValueError("webhook timeout must be > 0, max attempts >= 1, backoff and its cap >= 0")

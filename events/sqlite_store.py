@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from events import outbox
 from events.chain import GENESIS, Link, link
+from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
@@ -324,25 +325,59 @@ class SQLiteStore:
 
         Either side may be None: an event never linked, or a link whose event is gone.
         """
-        after = 0
-        while True:
-            rows = self._query(
-                f"SELECT p.position, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}, "
-                f"{', '.join('h.' + c.strip() for c in _LINK_COLUMNS.split(','))} "
-                "FROM (SELECT position FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?) "
-                "      UNION SELECT position FROM (SELECT position FROM event_hashes WHERE position > ? "
-                "                                  ORDER BY position LIMIT ?) ORDER BY position LIMIT ?) p "
-                "LEFT JOIN events e ON e.position = p.position "
-                "LEFT JOIN event_hashes h ON h.position = p.position ORDER BY p.position",
-                (after, batch, after, batch, batch))
-            if not rows:
-                return
-            width = 1 + len(_EVENT_COLUMNS.split(","))
-            for row in rows:
-                event_row, link_row = row[1:width], row[width:]
-                yield (row[0], _row_as_stored(event_row) if event_row[0] is not None else None,
-                       Link(*link_row) if link_row[0] is not None else None)
-            after = rows[-1][0]
+        for position, row, stored_link in self.iter_chain_rows(batch=batch):
+            yield position, _row_as_stored(row) if row is not None else None, stored_link
+
+    def iter_chain_rows(self, after: int = 0, batch: int = 5000,
+                        compact: bool = False) -> Iterator[tuple[int, tuple | None, Link | None]]:
+        """As iter_chain from the position after `after`, but each event as its raw row (the columns of
+        _EVENT_COLUMNS, payload and source as stored text): what verification hashes without making events.
+
+        With `compact`, payload and source come as SQLite's json() gives them (the stored JSON minified, in C):
+        for rows the store wrote, exactly their canonical text (see events.chain.candidate_from_compact).
+        Reads positions a range at a time from both tables (two primary-key range scans, merged here), up to
+        the highest position either held when the walk began.
+        """
+        top = self._query("SELECT max(coalesce((SELECT max(position) FROM events), 0), "
+                          "coalesce((SELECT max(position) FROM event_hashes), 0))")[0][0]
+        while after < top:
+            upto = min(after + batch, top)
+            events = {row[3]: row for row in self._event_range(after, upto, compact)}
+            links = {row[0]: Link(*row) for row in self._query(
+                f"SELECT {_LINK_COLUMNS} FROM event_hashes WHERE position > ? AND position <= ? ORDER BY position",
+                (after, upto))}
+            for position in sorted(events.keys() | links.keys()):
+                yield position, events.get(position), links.get(position)
+            after = upto
+
+    def _event_range(self, after: int, upto: int, compact: bool) -> list[tuple]:
+        columns = _EVENT_COLUMNS.replace("payload, source", "json(payload), json(source)") if compact else _EVENT_COLUMNS
+        try:
+            return self._query(f"SELECT {columns} FROM events WHERE position > ? AND position <= ? ORDER BY position",
+                               (after, upto))
+        except sqlite3.OperationalError:  # json() refuses text that is no longer JSON: these rows go as stored
+            return [(*row[:12], None, None) for row in self._event_range(after, upto, False)] if compact else []
+
+    def event_row(self, position: int) -> tuple | None:
+        """One event's raw row (the columns of _EVENT_COLUMNS), or None."""
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE position = ?", (position,))
+        return rows[0] if rows else None
+
+    def chain_start(self, position: int) -> ChainStart:
+        """Where a verification from `position` starts: the stored global hash just before it, and each stream's
+        stored head and version before it (looked up when the stream first appears)."""
+        if position <= 1:
+            return ChainStart()
+        before = self._query("SELECT global_hash FROM event_hashes WHERE position < ? ORDER BY position DESC LIMIT 1",
+                             (position,))
+
+        def stream_before(authority: str) -> tuple[str, int]:
+            found = self._query("SELECT h.stream_hash, e.version FROM events e JOIN event_hashes h "
+                                "ON h.position = e.position WHERE e.authority = ? AND e.position < ? "
+                                "ORDER BY e.version DESC LIMIT 1", (authority, position))
+            return (found[0][0], found[0][1]) if found else (GENESIS, 0)
+
+        return ChainStart(position, before[0][0] if before else GENESIS, stream_before)
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

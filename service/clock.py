@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from events import alerts, backup, clock_state, rebuild_check
+from events.verify import verify_store
 from events.dates import utc_now
 from events.deliveries import DeliverySettings
 from events.sqlite_store import SQLiteStore
@@ -46,6 +47,7 @@ class ClockConfig:
     sweep_at: str = "06:00"
     backup_at: str = "02:00"
     rebuild_check_at: str = "03:00"
+    verify_at: str = "03:30"
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @classmethod
@@ -60,13 +62,14 @@ class ClockConfig:
             sweep_at=env.get("TIMELINE_SWEEP_AT", "06:00"),
             backup_at=env.get("TIMELINE_BACKUP_AT", "02:00"),
             rebuild_check_at=env.get("TIMELINE_REBUILD_CHECK_AT", "03:00"),
+            verify_at=env.get("TIMELINE_VERIFY_AT", "03:30"),
             delivery=DeliverySettings.from_env(env),
         )
         if config.backup_keep < 1 or min(config.deliver_every, config.heartbeat_every) <= 0:
             raise ValueError("TIMELINE_BACKUP_KEEP must be >= 1 and intervals > 0")
         if config.lease_seconds <= config.heartbeat_every:
             raise ValueError("TIMELINE_CLOCK_LEASE must be longer than TIMELINE_HEARTBEAT_INTERVAL")
-        for text in (config.sweep_at, config.backup_at, config.rebuild_check_at):
+        for text in (config.sweep_at, config.backup_at, config.rebuild_check_at, config.verify_at):
             _hour_minute(text)
         return config
 
@@ -115,8 +118,18 @@ def rebuild_check_job(store: SQLiteStore, now: datetime, config: ClockConfig) ->
     return result
 
 
+def verify_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
+    """Verify both hash chains over the whole store; fails, naming the first broken link. GET /api/verify reports
+    the last run, so a request need only check what was appended since."""
+    found = verify_store(store)
+    if not found.ok:
+        raise JobFailed(f"hash chain broken: {found.first_broken.describe()}", found.to_dict())
+    return found.to_dict()
+
+
 JOBS: dict[str, Callable[[SQLiteStore, datetime, ClockConfig], dict]] = {
-    "deliver": deliver_job, "sweep": sweep_job, "backup": backup_job, "rebuild_check": rebuild_check_job}
+    "deliver": deliver_job, "sweep": sweep_job, "backup": backup_job, "rebuild_check": rebuild_check_job,
+    "verify": verify_job}
 
 
 # -- running them ------------------------------------------------------------
@@ -177,7 +190,7 @@ class Clock:
         scheduler.add_job(self.run, IntervalTrigger(seconds=cfg.deliver_every), args=["deliver"], id="deliver",
                           next_run_time=datetime.now(timezone.utc))
         for name, at, first in (("sweep", cfg.sweep_at, True), ("backup", cfg.backup_at, False),
-                                ("rebuild_check", cfg.rebuild_check_at, False)):
+                                ("rebuild_check", cfg.rebuild_check_at, False), ("verify", cfg.verify_at, False)):
             hour, minute = _hour_minute(at)
             extra = {"next_run_time": datetime.now(timezone.utc)} if first else {}
             scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute, timezone=timezone.utc), args=[name],
@@ -193,9 +206,9 @@ class Clock:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: scheduler.shutdown(wait=False))
         self.heartbeat()
-        log.info("clock %s starting: deliver every %ss, sweep at %s (and now), backup at %s, rebuild check at %s UTC",
-                 self.holder, self.config.deliver_every, self.config.sweep_at, self.config.backup_at,
-                 self.config.rebuild_check_at)
+        log.info("clock %s starting: deliver every %ss, sweep at %s (and now), backup at %s, rebuild check at %s, "
+                 "verify at %s UTC", self.holder, self.config.deliver_every, self.config.sweep_at,
+                 self.config.backup_at, self.config.rebuild_check_at, self.config.verify_at)
         try:
             scheduler.start()
         finally:

@@ -1,16 +1,18 @@
 """Sending the outbox: POST each due delivery, signed, and record what happened."""
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlite_utils import Database
 
-from events import deliveries
+from events import deliveries, receiver_address
 from events.deliveries import Attempt, DeliverySettings
 
 log = logging.getLogger(__name__)
@@ -28,16 +30,50 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    """Connects only to public addresses, checked on the very addresses it connects to."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = receiver_address.connect
 
 
-def post(url: str, headers: dict, body: bytes, timeout: float) -> Attempt:
-    """POST once; the status code, or the error (refused, timed out, …), and how long it took."""
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    """As _PublicHTTPConnection, with TLS (certificate checked against the url's host name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = receiver_address.connect
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
+# Deliveries go straight to the receiver, never through an environment proxy: the guard checks where we connect.
+_opener = urllib.request.build_opener(_NoRedirects, urllib.request.ProxyHandler({}))
+_public_opener = urllib.request.build_opener(_NoRedirects, urllib.request.ProxyHandler({}), _PublicHTTPHandler,
+                                             _PublicHTTPSHandler)
+
+
+def post(url: str, headers: dict, body: bytes, timeout: float, allow_private: bool | None = None) -> Attempt:
+    """POST once; the status code, or the error (refused, timed out, …), and how long it took.
+
+    Unless private receivers are allowed (TIMELINE_WEBHOOK_ALLOW_PRIVATE), a host that resolves to a
+    non-public address is refused before anything is sent: a failed attempt whose error says why.
+    """
     started = time.monotonic()
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    allowed = receiver_address.private_allowed() if allow_private is None else allow_private
     status, error = None, None
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with (_opener if allowed else _public_opener).open(request, timeout=timeout) as response:
             status = response.status
             response.read(64 * 1024)  # drain a little so keep-alive receivers are not cut off mid-write
     except urllib.error.HTTPError as exc:
@@ -45,7 +81,8 @@ def post(url: str, headers: dict, body: bytes, timeout: float) -> Attempt:
         error = f"HTTP {exc.code} {exc.reason}".strip()
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        error = f"{type(reason).__name__}: {reason}"[:MAX_ERROR]
+        error = (str(reason) if isinstance(reason, receiver_address.RefusedAddress)
+                 else f"{type(reason).__name__}: {reason}")[:MAX_ERROR]
     return Attempt(status, error, int((time.monotonic() - started) * 1000))
 
 
@@ -61,10 +98,12 @@ def headers_for(delivery: dict, timestamp: int) -> dict:
     }
 
 
-def deliver_due(db: Database, now: datetime, settings: DeliverySettings, send: Sender = post,
+def deliver_due(db: Database, now: datetime, settings: DeliverySettings, send: Sender | None = None,
                 limit: int = 100) -> dict:
     """The deliver job: send every due delivery once; counts of delivered, retrying, dead, and deferred
-    (not tried this run because the same receiver had just failed)."""
+    (not tried this run because the same receiver had just failed). By default sent with `post`, which
+    refuses non-public receivers unless settings (or TIMELINE_WEBHOOK_ALLOW_PRIVATE) allow them."""
+    send = send or partial(post, allow_private=settings.allow_private)
     counts = {"delivered": 0, "pending": 0, "dead": 0, "skipped": 0, "deferred": 0}
     started = time.monotonic()
     failing: set[int] = set()

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from events.errors import (ERROR_TYPES, DomainError, IdempotencyMismatch, InvalidEvent, UnknownAuthority, UnknownEvent,
                            UnreadableDocument, UnrecognisedDocument, VersionConflict)
 from events.schemas import flatten_errors
+from service.web.error_pages import error_page, wants_html
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPES_PATH = "/api/problems/"
@@ -61,7 +62,7 @@ def problem_types() -> dict[str, dict]:
 
 
 def handle_http_exception(error: HTTPException) -> Response:
-    """Werkzeug and webargs errors (404, 405, 413, query validation) as problems."""
+    """Werkzeug and webargs errors (404, 405, 413, query validation) as problems; on pages, as an error page."""
     data = getattr(error, "data", None) or {}
     errors = None
     if "messages" in data:  # webargs: {"query": {"as_of": ["..."]}}
@@ -73,6 +74,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="timeline"'
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
+    if wants_html():
+        return error_page(error.code or 500, error.name, error.description if custom else None, headers)
     return problem(error.code or 500, error.name, detail, errors, headers)
 
 
@@ -81,6 +84,8 @@ def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if wants_html():
+        return error_page(500, "Internal Server Error")
     return problem(500, "Internal Server Error", "The server could not answer this request; the error has been logged.")
 
 

@@ -32,6 +32,18 @@ class StepClock:
         self.now = to
 
 
+# Modules whose webhook receiver listens on 127.0.0.1, which the SSRF guard refuses unless allowed.
+LOCAL_RECEIVER_MODULES = {"test_webhook_api", "test_webhook_delivery", "test_alerts", "test_clock"}
+
+
+@pytest.fixture(autouse=True)
+def allow_local_receivers(request, monkeypatch):
+    """TIMELINE_WEBHOOK_ALLOW_PRIVATE=1 for the webhook tests (their receiver is local); a test that needs the
+    guard on removes it (monkeypatch.delenv)."""
+    if request.module.__name__.rsplit(".", 1)[-1] in LOCAL_RECEIVER_MODULES:
+        monkeypatch.setenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE", "1")
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return Registry.load()

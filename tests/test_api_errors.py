@@ -320,7 +320,8 @@ def test_event_not_yet_recorded_at_known_at_is_404(client):
 @pytest.mark.parametrize("path", ["/api/nowhere", "/api/events/not-a-uuid", "/api/authorities/manchester/nothing",
                                   "/nowhere"])
 def test_unknown_path_is_404(client, path):
-    problem_of(client.get(path), 404)
+    # Outside /api/ a browser gets an HTML page (tests/test_pages.py); a client asking for JSON, a problem.
+    problem_of(client.get(path, headers={"Accept": "application/json"}), 404)
 
 
 # -- 405 ------------------------------------------------------------------

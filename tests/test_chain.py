@@ -195,3 +195,84 @@ def test_chain_speed_bench_backfills_and_verifies_a_synthetic_store():
     from bench.chain_speed import measure
     figures = measure(events=300, authorities=7)
     assert figures["intact"] is True and figures["events_checked"] == 300
+
+
+def test_the_fast_canonical_form_from_a_row_is_byte_for_byte_the_events(seeded_store, db_path):
+    """Verification hashes rows without making events: it must hash exactly what `canonical` hashes."""
+    from events.chain import canonical_from_row
+    from events.sqlite_store import _row_as_stored
+
+    rows = [row for _, row, _ in seeded_store.iter_chain_rows()]
+    assert len(rows) == 17 and all(canonical_from_row(r) == canonical(_row_as_stored(r)) for r in rows)
+    edge = list(rows[0])
+    for payload in ('{"b": [1.5, -0.0, 1e+16, null, true], "a": {"\\u00e9t\\u00e9": "caf\\u00e9 \\ud83d\\ude00"}}',
+                    '{"z": 1,   "a":"x"}', "not json any more", '"just a string"'):
+        edge[12] = payload
+        assert canonical_from_row(tuple(edge)) == canonical(_row_as_stored(tuple(edge))), payload
+
+
+def test_verifying_rows_and_events_agree(seeded_store):
+    fast, slow = verify(seeded_store.iter_chain_rows(batch=3)), verify(seeded_store.iter_chain(batch=3))
+    assert fast == slow and fast.ok and fast.head["position"] == 17 and fast.complete and fast.next_from is None
+
+
+def test_the_endpoint_checks_a_bounded_window_and_says_where_to_go_on(seeded_store, db_path, client):
+    first = client.get("/api/verify?limit=5")
+    doc = first.get_json()
+    assert (doc["ok"], doc["events_checked"], doc["from_position"], doc["through_position"]) == (True, 5, 1, 5)
+    assert doc["complete"] is False and doc["next_from"] == 6 and doc["head"]["position"] == 5
+    assert first.headers["Link"] == '</api/verify?from=6&limit=5>; rel="next"'
+    rest = client.get("/api/verify?from=6&limit=100").get_json()
+    whole = client.get("/api/verify").get_json()
+    assert rest["ok"] and rest["complete"] and rest["events_checked"] == 12 and rest["head"] == whole["head"]
+    assert whole["last_full_run"] is None  # the clock has not verified the whole chain yet
+    victim = event_at(seeded_store, 9)
+    tamper(db_path, "UPDATE events SET payload = replace(payload, 'a', 'b') WHERE position = 9")
+    assert client.get("/api/verify?limit=5").get_json()["ok"] is True  # positions 1-5 are intact
+    window = client.get("/api/verify?from=6&limit=5").get_json()
+    assert window["ok"] is False and window["first_broken"]["event_id"] == victim.event_id
+    assert window["events_checked"] == 3 and window["next_from"] is None and window["complete"] is False
+    # From a later position the links before it are taken as stored: the nightly whole-chain run covers them.
+    assert client.get("/api/verify?from=10").get_json()["ok"] is True
+    result = CliRunner().invoke(cli, ["verify", "--from", "6", "--limit", "2"], env={"TIMELINE_DATABASE": db_path})
+    assert result.exit_code == 0 and "go on with --from 8" in result.output, result.output
+    assert run_verify(db_path).exit_code == 1
+
+
+@pytest.mark.parametrize("query", ["from=0", "limit=0", "limit=250001", "from=x", "colour=red", "from=" + "9" * 40])
+def test_bad_verify_windows_are_problems(client, query):
+    response = client.get(f"/api/verify?{query}")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_the_nightly_verify_job_walks_the_whole_chain_and_the_endpoint_reports_it(seeded_store, db_path, client,
+                                                                                   tmp_path):
+    from datetime import datetime, timezone
+
+    from service.clock import Clock, ClockConfig
+
+    clock = Clock(seeded_store, ClockConfig(backup_dir=tmp_path / "backups"), holder="a",
+                  now=lambda: datetime(2026, 11, 23, 3, 30, tzinfo=timezone.utc))
+    assert clock.heartbeat()
+    assert clock.run("verify")["events_checked"] == 17
+    last = client.get("/api/verify?from=18").get_json()["last_full_run"]
+    assert last["ok"] is True and last["detail"]["head"]["position"] == 17 and last["started_at"].startswith("2026-11-23")
+    victim = event_at(seeded_store, 4)
+    tamper(db_path, "UPDATE events SET recorded_by = 'someone else' WHERE position = 4")
+    clock.run("verify")
+    last = client.get("/api/verify?from=18").get_json()["last_full_run"]
+    assert last["ok"] is False and victim.event_id in last["detail"]["error"]
+    health = client.get("/api/health").get_json()
+    assert health["status"] == "degraded" and health["jobs"]["verify"]["ok"] is False
+
+
+def test_equal_json_written_differently_is_not_a_change_but_a_changed_value_is(seeded_store, db_path, client):
+    """The quick candidate (SQLite's json() of the stored text) only speeds up: where it misses, the exact
+    canonical form decides. Keys reordered or re-spaced: same values, still intact."""
+    tamper(db_path, "UPDATE events SET payload = replace(replace(payload, ', \"', ',  \"'), '{\"', '{ \"') "
+                    "WHERE position = 5")
+    assert "  " in seeded_store.event_row(5)[12]  # the stored text really changed
+    assert client.get("/api/verify").get_json()["ok"] is True and run_verify(db_path).exit_code == 0
+    victim = event_at(seeded_store, 11)
+    tamper(db_path, "UPDATE events SET source = json_set(source, '$.page', 999) WHERE position = 11")
+    assert_names(db_path, client, victim, "global", "content does not match its hash")

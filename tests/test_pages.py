@@ -48,7 +48,7 @@ def test_home_lists_every_authority_with_the_national_picture_on_a_date(client):
     manchester = page.select_one("#authorities tr[data-name=Manchester]")
     cells = [c.get_text(" ", strip=True) for c in manchester.find_all(["th", "td"])]
     assert cells[:3] == ["Manchester", "North West", "4 Inadequate"]
-    assert "monitoring" in cells and "2014-09-01" in cells
+    assert "monitoring" in cells and "1 September 2014" in cells
     assert "no events recorded" in page.select_one("#authorities tr[data-name=Hartlepool]").get_text()
     desc = page.select_one("svg.national-chart desc").get_text()
     assert "4 Inadequate: 1" in desc and "No graded inspection recorded: 152" in desc
@@ -72,7 +72,7 @@ def test_authority_page_as_of_a_date_agrees_with_the_api(client):
     assert_csp_clean(page)
     api = client.get("/api/authorities/manchester/status?as_of=2015-01-01").get_json()
     assert page.select_one("#status-overall").get_text(" ", strip=True).startswith(f"4 {api['overall']['label']}")
-    assert "under monitoring since 2014-09-01" in page.select_one("#status-regime").get_text(" ", strip=True)
+    assert "under monitoring since 1 September 2014" in page.select_one("#status-regime").get_text(" ", strip=True)
     assert page.select_one("#status-concerns").get_text(strip=True) == \
         f"{api['open_concerns']} open, {api['overdue_concerns']} overdue"
     assert len(page.select("#events > li")) == api["events_considered"] == 7
@@ -134,6 +134,66 @@ def test_unknown_pages_and_bad_dates_are_html_errors(client, url, status, words)
     response = client.get(url)
     assert response.status_code == status
     assert words in soup(response).select_one("main").get_text()
+
+
+@pytest.mark.parametrize("url", ["/nowhere", "/authorities/no-such-place", "/events/999999", "/static/nothing.css"])
+@pytest.mark.parametrize("accept", [None, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "*/*"])
+def test_pages_that_do_not_exist_answer_an_html_404_with_a_way_home(client, url, accept):
+    response = client.get(url, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 404
+    page = soup(response)
+    assert_accessible(page)
+    assert_csp_clean(page)
+    main = page.select_one("main")
+    assert main.find("h1").get_text(strip=True) in ("Page not found", "Unknown authority", "Unknown event")
+    assert main.find("a", href="/") is not None
+
+
+def test_a_page_asked_for_as_json_still_answers_problem_json(client):
+    for url in ("/nowhere", "/authorities/no-such-place"):
+        response = client.get(url, headers={"Accept": "application/json"})
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == 404
+
+
+@pytest.mark.parametrize("url", ["/api/nowhere", "/api/authorities/no-such-place/status", "/api/events/999999"])
+def test_everything_under_api_stays_problem_json_even_for_a_browser(client, url):
+    response = client.get(url, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
+
+
+def test_a_method_a_page_does_not_take_is_an_html_405_with_allow(client):
+    for method, url in (("DELETE", "/"), ("POST", "/authorities/manchester"), ("PUT", "/events/" + SIF_2014)):
+        response = client.open(url, method=method, headers={"Accept": "text/html"})
+        assert response.status_code == 405 and "GET" in response.headers["Allow"]
+        page = soup(response)
+        assert_accessible(page)
+        assert page.find("h1").get_text(strip=True) == "Method not allowed"
+        assert method in page.select_one("main").get_text() and page.select_one("main a[href='/']")
+    api = client.delete("/api/verify", headers={"Accept": "text/html"})
+    assert api.status_code == 405 and api.mimetype == "application/problem+json"
+
+
+def test_dates_on_pages_read_in_british_english(client):
+    home = soup(client.get("/?as_of=2015-01-01"))
+    assert "as they stood on 1 January 2015" in home.select_one(".lede").get_text(" ", strip=True)
+    manchester = home.select_one("#authorities tr[data-name=Manchester]").get_text(" ", strip=True)
+    assert "1 September 2014" in manchester and "2014-09-01" not in manchester
+    assert "on 1 January 2015" in home.select_one("svg.national-chart title").get_text()
+    story = soup(client.get("/authorities/manchester?as_of=2015-01-01"))
+    main = story.select_one("main")
+    text = main.get_text(" ", strip=True)
+    assert "Status on 1 January 2015" in text and "published 1 September 2014" in text
+    shown = [t.get_text(strip=True) for t in main.select("#events time")]
+    assert shown and all(re.fullmatch(r"(\d{1,2} )?[A-Z][a-z]+ \d{4}|\d{4}", t) for t in shown), shown
+    assert all(re.fullmatch(r"\d{4}(-\d{2}){0,2}", t["datetime"]) for t in main.select("time"))  # machines keep ISO
+    assert "1 September 2014" in main.select_one("svg.judgement-chart desc").get_text()
+    assert story.select_one("#as_of")["value"] == "2015-01-01"  # the date control's value is ISO, shown in the locale
+    event = soup(client.get(f"/events/{SIF_2014}")).select_one("main dl.summary").get_text(" ", strip=True)
+    assert "Takes effect 1 September 2014" in event
+    assert re.search(r"Recorded \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2} UTC by", event)
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", event), "an ISO date left in the event's summary"
 
 
 def test_event_page_shows_source_and_correction_history(client, auth):
@@ -254,6 +314,6 @@ def test_judgement_chart_breaks_the_line_where_a_framework_makes_no_overall_judg
     chart = BeautifulSoup(charts.judgement_history(rows, date(2026, 11, 23)), "html.parser")
     overall = chart.select_one("g.area-overall")
     assert overall.select_one("path")["d"].count("M") == 1 and len(overall.select(".marker")) == 1
-    assert "not judged (ilacs-2026, 2026-06-01)" in chart.find("desc").get_text()
+    assert "not judged (ilacs-2026, 1 June 2026)" in chart.find("desc").get_text()
     assert [t.get_text() for t in chart.select("text.tick-label")][0] == "2023"
     assert charts.judgement_history([], date(2026, 11, 23)) is None

@@ -77,7 +77,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        # LANGUAGE picks Chromium's own locale (with chromium-l10n's en-GB.pak): the date control then shows dd/mm/yyyy.
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--lang=en-GB"],
+                                              env={**os.environ, "LANGUAGE": "en_GB"})
         yield chromium
         chromium.close()
 
@@ -90,7 +92,8 @@ def with_csp(route) -> None:
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # en-GB: the date control (<input type=date>) shows its value in the browser's locale, day first here.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.route("**/*", with_csp)
     page = context.new_page()
     page.set_default_timeout(5000)
@@ -112,7 +115,7 @@ def test_home_table_sorts_by_clicking_a_heading_and_filters_as_you_choose(page, 
     base, _ = live
     page.goto(base + "/?as_of=2015-01-01")
     assert len(names(page)) == 153
-    assert page.locator("svg.national-chart title").text_content() == "Authorities by overall grade on 2015-01-01"
+    assert page.locator("svg.national-chart title").text_content() == "Authorities by overall grade on 1 January 2015"
     overall = page.locator("th[data-key=grade_overall]")
     overall.get_by_role("link").click()
     assert overall.get_attribute("aria-sort") == "ascending" and names(page)[0] == "Manchester"
@@ -150,15 +153,34 @@ def test_authority_page_changes_with_the_date_control(page, live):
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"as_of=2015-01-01"))
     assert re.search(r"Inadequate", page.locator("#status-overall").text_content())
-    assert "under monitoring since 2014-09-01" in page.locator("#status-regime").text_content()
+    assert "under monitoring since 1 September 2014" in page.locator("#status-regime").text_content()
     assert page.locator("#events > li").count() == 7
-    assert page.get_by_role("heading", name="Status on 2015-01-01").is_visible()
+    assert page.get_by_role("heading", name="Status on 1 January 2015").is_visible()
     assert page.locator("svg.judgement-chart").is_visible() and page.locator("svg.event-chart").is_visible()
     json_link = page.get_by_role("link", name="Status as JSON")
     assert json_link.get_attribute("href") == "/api/authorities/manchester/status?as_of=2015-01-01"
     json_link.click()
     page.wait_for_url(re.compile(r"/api/authorities/manchester/status"))
     assert json.loads(page.locator("body").text_content())["regime"]["summary"] == "monitoring"
+
+
+def test_the_browser_reads_dates_the_british_way(page, live):
+    base, _ = live
+    page.goto(base + "/authorities/manchester?as_of=2015-01-01")
+    assert page.evaluate("navigator.language") == "en-GB"
+    assert page.evaluate("new Date(2015, 0, 2).toLocaleDateString()") == "02/01/2015"  # how the date control shows it
+    assert page.get_by_label("Show this page as of").input_value() == "2015-01-01"
+    assert "1 September 2014" in page.locator("#events time").all_text_contents()
+
+
+def test_a_missing_page_is_a_page_with_a_way_home(page, live):
+    base, _ = live
+    response = page.goto(base + "/authorities/no-such-place")
+    assert response.status == 404 and "text/html" in response.headers["content-type"]
+    assert page.get_by_role("heading", level=1).text_content() == "Unknown authority"
+    page.get_by_role("link", name="Go to the home page: every authority").click()
+    page.wait_for_url(base + "/")
+    assert len(names(page)) == 153
 
 
 def test_event_page_shows_its_source_and_correction_history(page, live):

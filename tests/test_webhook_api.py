@@ -134,3 +134,75 @@ def test_health_reports_database_clock_and_jobs(client, seeded_store):
     clock_state.finish_run(seeded_store.db, run, now, False, {"error": "disk full"})
     failed = client.get("/api/health").json
     assert failed["status"] == "degraded" and failed["jobs"]["backup"]["ok"] is False
+
+
+NEW_SECRET = "whsec_rotated_9876543210"
+
+
+def test_patch_changes_url_secret_and_filters_and_deliveries_follow(client, auth, token, seeded_store):
+    hook = create(client, auth, kinds=["inspection"]).json
+    with Receiver(NEW_SECRET) as receiver:
+        change = {"url": receiver.url, "secret": NEW_SECRET, "authorities": ["manchester"],
+                  "kinds": ["monitoring_visit"], "description": "newsroom"}
+        patched = client.patch(f"/api/webhooks/{hook['id']}", json=change, headers=auth)
+        assert patched.status_code == 200, patched.json
+        assert NEW_SECRET not in patched.get_data(as_text=True) and patched.json["secret_hint"] == "****3210"
+        assert {k: patched.json[k] for k in ("url", "authorities", "kinds", "description", "active")} == {
+            "url": receiver.url, "authorities": ["manchester"], "kinds": ["monitoring_visit"],
+            "description": "newsroom", "active": True}
+        assert client.get(f"/api/webhooks/{hook['id']}", headers=auth).json == patched.json
+        appended = client.post("/api/authorities/manchester/events", json=monitoring_visit(),
+                               headers={"Authorization": f"Bearer {token}"})
+        assert appended.status_code == 201
+        counts = deliver_due(seeded_store.db, datetime(2026, 1, 2, tzinfo=timezone.utc), DeliverySettings(timeout=2))
+        assert counts["delivered"] == 1
+        [got] = receiver.received
+        assert got["signed"] and got["json"]["data"]["event"]["event_id"] == appended.json["event_id"]
+    cleared = client.patch(f"/api/webhooks/{hook['id']}", json={"authorities": None, "kinds": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json["authorities"] is None and cleared.json["kinds"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"url": "ftp://example.org/x"}, "url"),
+    ({"url": "https:///nohost"}, "url"),
+    ({"secret": "short"}, "secret"),
+    ({"authorities": ["atlantis"]}, "authorities"),
+    ({"authorities": []}, "authorities"),
+    ({"kinds": ["party"]}, "kinds.0"),
+    ({"colour": "red"}, "colour"),
+    ({"active": True, "url": "gopher://x"}, "url"),
+])
+def test_bad_patches_are_problems_naming_the_field_and_change_nothing(client, auth, body, field):
+    hook = create(client, auth, authorities=["manchester"]).json
+    response = client.patch(f"/api/webhooks/{hook['id']}", json=body, headers=auth)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert field in [e["field"] for e in response.json["errors"]], response.json
+    assert client.get(f"/api/webhooks/{hook['id']}", headers=auth).json == hook
+
+
+def test_an_empty_patch_is_a_problem(client, auth):
+    hook = create(client, auth).json
+    response = client.patch(f"/api/webhooks/{hook['id']}", json={}, headers=auth)
+    assert response.status_code == 422 and "at least one of" in response.get_data(as_text=True)
+    assert client.patch("/api/webhooks/999", json={"active": False}, headers=auth).status_code == 404
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "https://192.168.0.10/hook",
+    "http://169.254.169.254/latest/meta-data", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/hook",
+    "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[fe80::1]/hook",
+])
+def test_private_receivers_are_refused_naming_url_unless_allowed(client, auth, monkeypatch, url):
+    monkeypatch.delenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    refused = create(client, auth, url=url)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    [error] = refused.json["errors"]
+    assert error["field"] == "url" and "TIMELINE_WEBHOOK_ALLOW_PRIVATE" in error["reason"], error
+    assert client.get("/api/webhooks", headers=auth).json["webhooks"] == []
+    public = create(client, auth, url="https://93.184.215.14/hook")  # a literal public address: no lookup needed
+    assert public.status_code == 201, public.json
+    moved = client.patch(f"/api/webhooks/{public.json['id']}", json={"url": url}, headers=auth)
+    assert moved.status_code == 422 and moved.json["errors"][0]["field"] == "url"
+    assert client.get(f"/api/webhooks/{public.json['id']}", headers=auth).json["url"] == "https://93.184.215.14/hook"
+    monkeypatch.setenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE", "1")
+    assert create(client, auth, url=url).status_code == 201

@@ -164,3 +164,20 @@ def test_deleting_a_webhook_removes_its_deliveries_and_attempts(seeded_store, re
     deliver_due(seeded_store.db, NOW, FAST)
     assert webhooks.delete(seeded_store.db, hook["id"]) and not webhooks.delete(seeded_store.db, hook["id"])
     assert rows(seeded_store, "SELECT (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM delivery_attempts)")[0][0] == 0
+
+
+def test_a_receiver_that_turns_private_is_refused_at_delivery_as_a_failed_attempt(seeded_store, registry, receiver,
+                                                                                  monkeypatch):
+    # Registered while private receivers were allowed; by delivery time they are not (as if DNS had changed).
+    hook = register(seeded_store, receiver.url)
+    append(seeded_store, registry)
+    monkeypatch.delenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE")
+    counts = deliver_due(seeded_store.db, NOW, FAST)
+    assert counts["pending"] == 1 and receiver.received == []  # nothing was sent
+    [delivery] = deliveries.list_for(seeded_store.db, hook["id"])
+    [attempt] = delivery["attempt_log"]
+    assert attempt["status_code"] is None and attempt["error"].startswith("refused: 127.0.0.1 is a loopback address")
+    assert delivery["last_error"] == attempt["error"]
+    allowed = DeliverySettings(timeout=0.5, max_attempts=3, backoff=10, backoff_cap=15, allow_private=True)
+    assert deliver_due(seeded_store.db, NOW + timedelta(seconds=10), allowed)["delivered"] == 1
+    assert receiver.received[0]["signed"]

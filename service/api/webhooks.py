@@ -1,11 +1,12 @@
 """Webhook registrations, their deliveries and replay (admin token)."""
 from __future__ import annotations
 
-from flask import Response, url_for
+from flask import Response, current_app, url_for
 from marshmallow import ValidationError, fields, validate
 from werkzeug.exceptions import NotFound, UnprocessableEntity
 
 from events import deliveries, webhooks
+from events.receiver_address import ALLOW_PRIVATE, private_allowed
 from events.schemas import Strict
 from service.api.blueprint import Blueprint, json_response, services
 from service.api.requests import json_body
@@ -29,6 +30,12 @@ def _invalid(exc: ValidationError, detail: str) -> UnprocessableEntity:
     return error
 
 
+def _allow_private() -> bool:
+    """TIMELINE_WEBHOOK_ALLOW_PRIVATE from the app's config, else the environment."""
+    configured = current_app.config.get(ALLOW_PRIVATE)
+    return private_allowed({ALLOW_PRIVATE: str(configured)} if configured is not None else None)
+
+
 def _webhook_or_404(webhook_id: int) -> dict:
     found = webhooks.get(services().store.db, webhook_id)
     if found is None:
@@ -40,13 +47,19 @@ def _webhook_or_404(webhook_id: int) -> dict:
 @blp.doc(**_ADMIN, requestBody={"required": True, "content": {"application/json": {"schema": "WebhookRequest"}}},
          responses={"201": {"description": "Registered; the secret is never shown again, only its last 4 characters"},
                     "401": {"description": "No or bad token", **_PROBLEM},
-                    "422": {"description": "Invalid registration", **_PROBLEM}})
+                    "422": {"description": "Invalid registration (each bad field named); a `url` whose host does not "
+                                           "resolve, or resolves to a loopback, private, link-local or other "
+                                           "non-public address, is refused unless TIMELINE_WEBHOOK_ALLOW_PRIVATE=1",
+                            **_PROBLEM}})
 def create_webhook():
-    """Register a receiver: `url`, `secret` (for signatures), optional `authorities` and `kinds` filters."""
+    """Register a receiver: `url`, `secret` (for signatures), optional `authorities` and `kinds` filters.
+
+    The receiver must be public: its host is resolved and refused if any address is loopback, private,
+    link-local, multicast or reserved (checked again at each delivery). TIMELINE_WEBHOOK_ALLOW_PRIVATE=1 lifts this."""
     svc = services()
     token = require_admin(svc.store)
     try:
-        request = webhooks.WebhookRequest(svc.registry).load(json_body())
+        request = webhooks.WebhookRequest(svc.registry, allow_private=_allow_private()).load(json_body())
     except ValidationError as exc:
         raise _invalid(exc, "The webhook is not valid.") from None
     created = webhooks.create(svc.store.db, request, token.name, svc.store.clock())
@@ -73,19 +86,23 @@ def get_webhook(webhook_id):
 
 @blp.route("/webhooks/<int:webhook_id>", methods=["PATCH"])
 @blp.doc(**_ADMIN, requestBody={"required": True, "content": {"application/json": {"schema": "WebhookPatch"}}},
-         responses={"401": {"description": "No or bad token", **_PROBLEM},
+         responses={"200": {"description": "Changed: the webhook as it now is (the secret never shown)"},
+                    "401": {"description": "No or bad token", **_PROBLEM},
                     "404": {"description": "No such webhook", **_PROBLEM},
-                    "422": {"description": "Invalid change", **_PROBLEM}})
+                    "422": {"description": "Invalid change (each bad field named; a private receiver is refused "
+                                           "under `url`); nothing is changed", **_PROBLEM}})
 def patch_webhook(webhook_id):
-    """Pause (`{"active": false}`: deliveries accumulate, unsent) or resume (`{"active": true}`)."""
+    """Change a webhook: any of `url`, `secret`, `authorities`, `kinds`, `description` (validated as on POST;
+    null filters mean all), and `active` to pause (`false`: deliveries accumulate, unsent) or resume (`true`).
+    Waiting deliveries go to the new url with the new secret; filters apply to events appended from now on."""
     svc = services()
     require_admin(svc.store)
     _webhook_or_404(webhook_id)
     try:
-        change = webhooks.WebhookPatch().load(json_body())
+        change = webhooks.WebhookPatch(svc.registry, allow_private=_allow_private()).load(json_body())
     except ValidationError as exc:
         raise _invalid(exc, "The change is not valid.") from None
-    return json_response(webhooks.set_active(svc.store.db, webhook_id, change["active"]))
+    return json_response(webhooks.update(svc.store.db, webhook_id, change))
 
 
 @blp.route("/webhooks/<int:webhook_id>", methods=["DELETE"])

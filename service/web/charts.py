@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from events.dates import parse_partial
 from events.frameworks import NORMALISED_AREAS
+from service.web.british_dates import long_date
 
 GRADE_LABELS = {1: "Outstanding", 2: "Good", 3: "Requires improvement / Adequate", 4: "Inadequate"}
 AREA_TITLES = {"overall": "Overall", "leadership": "Leadership", "help_and_protection": "Help and protection",
@@ -101,8 +102,8 @@ def national_grades(counts_by_grade: dict[str, int], as_of: date) -> Markup:
     total = sum(counts_by_grade.values()) or 1
     width, row_h, label_w = 560, 28, 230
     words = "; ".join(f"{label}: {counts_by_grade.get(key, 0)}" for key, label in rows)
-    svg = _svg(width, row_h * len(rows) + 8, f"Authorities by overall grade on {as_of.isoformat()}",
-               f"Of {total} authorities on {as_of.isoformat()}: {words}.", "national-chart")
+    svg = _svg(width, row_h * len(rows) + 8, f"Authorities by overall grade on {long_date(as_of)}",
+               f"Of {total} authorities on {long_date(as_of)}: {words}.", "national-chart")
     for index, (key, label) in enumerate(rows):
         value = counts_by_grade.get(key, 0)
         y = 4 + index * row_h
@@ -112,6 +113,11 @@ def national_grades(counts_by_grade: dict[str, int], as_of: date) -> Markup:
                                     "class": f"bar grade-{key}"})
         ET.SubElement(svg, "text", {"x": str(label_w + bar + 6), "y": str(y + 18), "class": "bar-value"}).text = str(value)
     return _markup(svg)
+
+
+def _when(row: dict) -> str:
+    """A judgement's or event's date in words, to the precision the source gives."""
+    return long_date(row["effective_on"], row.get("date_precision"))
 
 
 def _lines_by_area(judgements: list[dict]) -> dict[str, list[dict]]:
@@ -144,9 +150,9 @@ def judgement_history(judgements: list[dict], as_of: date) -> Markup | None:
 def _judgement_words(lines: dict[str, list[dict]], as_of: date) -> str:
     parts = []
     for area, rows in lines.items():
-        steps = ", ".join(f"{r['label'] or 'not recorded'} ({r['framework']}, {r['effective_on']})" for r in rows)
+        steps = ", ".join(f"{r['label'] or 'not recorded'} ({r['framework']}, {_when(r)})" for r in rows)
         parts.append(f"{AREA_TITLES[area]}: {steps}")
-    return f"Grades by area up to {as_of.isoformat()}, grade 1 Outstanding at the top. " + "; ".join(parts) + "."
+    return f"Grades by area up to {long_date(as_of)}, grade 1 Outstanding at the top. " + "; ".join(parts) + "."
 
 
 def _grade_axis(svg: ET.Element, scale: TimeScale, top: float, band: float) -> None:
@@ -184,7 +190,7 @@ def _judgement_line(svg, scale: TimeScale, area: str, rows: list[dict], as_of: d
             continue
         dot = marker(group, AREA_MARKERS[area], x, y_of(row["grade"]), "point", 5)
         ET.SubElement(dot, "title").text = (f"{AREA_TITLES[area]}: {row['label']} (grade {row['grade']}), "
-                                            f"{row['framework']}, {row['effective_on']}")
+                                            f"{row['framework']}, {_when(row)}")
 
 
 def _legend(svg, items: list[tuple[str, str, str]], x: float, y: float, width: float) -> None:
@@ -206,8 +212,8 @@ def event_axis(events: list[dict], as_of: date) -> Markup | None:
     spans = {e["event_id"]: parse_partial(e["effective_on"], e["date_precision"]) for e in placed}
     scale = TimeScale.spanning(min(s.first for s in spans.values()), as_of, left, width - 20)
     height = top + lane * len(kinds) + 30
-    words = "; ".join(f"{KIND_TITLES[k]}: " + ", ".join(e["effective_on"] for e in placed if e["kind"] == k) for k in kinds)
-    svg = _svg(width, height, "Events on a time axis", f"Events by kind and date up to {as_of.isoformat()}. {words}.",
+    words = "; ".join(f"{KIND_TITLES[k]}: " + ", ".join(_when(e) for e in placed if e["kind"] == k) for k in kinds)
+    svg = _svg(width, height, "Events on a time axis", f"Events by kind and date up to {long_date(as_of)}. {words}.",
                "event-chart")
     for index, kind in enumerate(kinds):
         y = top + lane * index + lane / 2
@@ -228,4 +234,4 @@ def _event_marker(svg, scale: TimeScale, item: dict, span, y: float) -> None:
                                       "class": "period"})
     dot = marker(group, KIND_MARKERS[item["kind"]], scale.x(span.first), y, "point", 6)
     title = (item.get("source") or {}).get("title") or item["kind"]
-    ET.SubElement(dot, "title").text = f"{KIND_TITLES[item['kind']][:-1]}, {item['effective_on']}: {title}"
+    ET.SubElement(dot, "title").text = f"{KIND_TITLES[item['kind']][:-1]}, {_when(item)}: {title}"

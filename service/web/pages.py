@@ -18,10 +18,15 @@ from events.errors import DomainError, InvalidEvent, UnknownAuthority, UnknownEv
 from events.schemas import validate_new_event
 from service.api.blueprint import services
 from service.auth import check_token
-from service.web import charts, forms, tables
+from service.problems import handle_domain_error
+from service.web import british_dates, charts, forms, tables
+from service.web.error_pages import error_page, wants_html
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_filter(tables.event_title, "event_title")
+bp.add_app_template_filter(british_dates.long_date, "long_date")
+bp.add_app_template_filter(british_dates.long_timestamp, "long_timestamp")
+bp.add_app_template_filter(british_dates.readable, "readable")
 
 
 class BadDate(ValueError):
@@ -53,14 +58,16 @@ def _known_at() -> str | None:
 @bp.errorhandler(UnknownAuthority)
 @bp.errorhandler(UnknownEvent)
 def not_found(error: DomainError):
-    """Unknown authority or event: a page that says so and leads back."""
-    return render_template("error.html", title=error.title, message=error.detail), 404
+    """Unknown authority or event: a page that says so and leads back (problem+json to a client that wants JSON)."""
+    if not wants_html():
+        return handle_domain_error(error)
+    return error_page(404, error.title, error.detail)
 
 
 @bp.errorhandler(BadDate)
 def bad_date(error: BadDate):
     """A malformed as_of: say what was wrong and how to write it."""
-    return render_template("error.html", title="Not a date", message=str(error)), 400
+    return error_page(400, "Not a date", str(error))
 
 
 @bp.get("/")
