@@ -5,7 +5,7 @@ from flask import request, url_for
 
 from events import queries, tables
 from events.appending import append_event
-from service.api.blueprint import Blueprint, json_response, services, today
+from service.api.blueprint import Blueprint, documented_only, json_response, services, today
 from service.api import schemas
 from service.api.query_args import FORMAT, QueryReader, boolean, day, limit, one_of, text
 from service.api.caching import IF_NONE_MATCH, etag_for, not_modified, stamp
@@ -60,6 +60,7 @@ def get_authority(slug):
 
 
 @blp.route("/authorities/<slug>/status", parameters=CONDITIONAL)
+@documented_only
 @blp.query_doc(STATUS_QUERY.schema)
 @blp.response(200, schemas.Status)
 @blp.doc(responses=PROBLEMS)
@@ -80,6 +81,7 @@ def get_status(slug):
 
 
 @blp.route("/authorities/<slug>/timeline", parameters=CONDITIONAL)
+@documented_only
 @blp.query_doc(TIMELINE_QUERY.schema)
 @blp.response(200, schemas.Timeline)
 @blp.doc(responses={**PROBLEMS, **format_docs(tables.TIMELINE, "timeline item (Event)", "Timeline")})
@@ -122,6 +124,7 @@ def _bad_cursor(exc: ValueError):
 
 
 @blp.route("/authorities/<slug>/concerns", parameters=CONDITIONAL)
+@documented_only
 @blp.query_doc(CONCERNS_QUERY.schema)
 @blp.response(200, schemas.Concerns)
 @blp.doc(responses={**PROBLEMS, **format_docs(tables.CONCERNS, "Concern with its authority", "Concerns")})
