@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py --size 1k        # 10 authorities x 100 events
     .venv/bin/python bench/run.py --size 1m        # 10,000 authorities x 100 events
     .venv/bin/python bench/run.py --size 200x50    # any N x M
+    .venv/bin/python bench/run.py --size 2000x100 --reads-only   # only the HTTP read figures, database reused
 
 Each figure is printed with the baseline it is a ratio to, measured in the same
 run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
@@ -262,6 +263,14 @@ class Gunicorn:
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the workers have used so far."""
+        ticks = 0
+        for pid in self.workers():
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> list[float]:
         """VmHWM (peak resident set) of each worker, in MB."""
         out = []
@@ -278,12 +287,16 @@ class Gunicorn:
         self.log.close()
 
 
-def load(port: int, plan: dict, duration: float, connections: int) -> dict:
-    """Run bench/loadgen.py in its own process against a port."""
+def load(port: int, plan: dict, duration: float, connections: int, server: Gunicorn | None = None) -> dict:
+    """Run bench/loadgen.py in its own process against a port; with the server, its workers' CPU per request too."""
     plan = dict(plan, port=port, duration=duration, connections=connections)
+    cpu = server.cpu_seconds() if server else 0.0
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "loadgen.py")], input=json.dumps(plan),
                             capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+    out = json.loads(result.stdout)
+    if server and out["requests"]:
+        out["cpu_us"] = round((server.cpu_seconds() - cpu) / out["requests"] * 1e6)
+    return out
 
 
 def random_paths(slugs: list[str], template: str, count: int, seed: int) -> list[str]:
@@ -339,6 +352,17 @@ def build(args, figures: Figures) -> tuple[Path, Path, Path, int]:
     return lines, registry, full, stored_count(full)
 
 
+def reads_database(args) -> tuple[Path, Path, Path, int]:
+    """The full database for the read figures, loaded once (untimed) and reused; brought up to date."""
+    authorities, each = parse_size(args.size)
+    lines, registry = dataset(authorities, each, args.seed)
+    full = DATA / f"full-{authorities}x{each}-s{args.seed}.db"
+    if not full.exists() or args.rebuild_db:
+        timed_load(lines, full, registry)
+    timeline(env_for(full, registry), "db", "upgrade")
+    return lines, registry, full, stored_count(full)
+
+
 def stored_count(db: Path) -> int:
     """Events actually in a database (a cached one may hold a partial load)."""
     conn = sqlite3.connect(db)
@@ -374,7 +398,7 @@ def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: P
 def status_latency(args, slugs: list[str], server: Gunicorn) -> dict:
     """status?as_of= for random authorities and dates at the configured concurrency."""
     paths = random_paths(slugs, "/api/authorities/{slug}/status?as_of={day}", 20_000, args.seed)
-    return load(server.port, {"paths": paths}, args.duration, args.connections)
+    return load(server.port, {"paths": paths}, args.duration, args.connections, server)
 
 
 def http_figures(args, figures: Figures, registry: Path, full: Path, count: int) -> None:
@@ -382,10 +406,11 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
     env = env_for(full, registry)
     flask = Gunicorn("bench.minimal_app:app", env, args.workers, "/")
     try:
-        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections)
+        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
     finally:
         flask.stop()
-    figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"])
+    figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"],
+                cpu_us=base.get("cpu_us"))
     slugs = sorted(stream_versions(full))
     server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
     try:
@@ -393,37 +418,52 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
         figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
                     ">= 0.7x bare Flask, p99 < 25 ms",
                     status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
-                    p99_ms=status["p99_ms"], statuses=status["statuses"], events=count)
+                    p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count)
         for name, template in (("timeline", "/api/authorities/{slug}/timeline"),
                                ("concerns", "/api/authorities/{slug}/concerns?as_of={day}")):
             result = load(server.port, {"paths": random_paths(slugs, template, 20_000, args.seed)},
-                          args.duration, args.connections)
+                          args.duration, args.connections, server)
             figures.add(name, result["rps"], "req/s", "bare Flask endpoint", base["rps"], p50_ms=result["p50_ms"],
-                        p99_ms=result["p99_ms"], statuses=result["statuses"])
-        token = timeline(env, "tokens", "create", f"bench-{time.time_ns()}").stdout.strip()
-        appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
-                        args.duration, args.connections)
-        figures.add("append_http", appended["rps"], "req/s", "bare Flask endpoint", base["rps"], ">= 0.3x bare Flask",
-                    appended["rps"] >= 0.3 * base["rps"] and set(appended["statuses"]) == {"201"},
-                    p50_ms=appended["p50_ms"], p99_ms=appended["p99_ms"], statuses=appended["statuses"])
+                        p99_ms=result["p99_ms"], statuses=result["statuses"], cpu_us=result.get("cpu_us"))
+        if not args.reads_only:
+            append_figure(figures, env, full, server, base["rps"], args)
         rss = server.peak_rss_mb()
         figures.add("worker_peak_rss", max(rss), "MB", target="< 150 MB", met=max(rss) < 150,
                     workers=[round(r, 1) for r in rss])
     finally:
         server.stop()
-    if count > 1000:
-        small_lines, small_registry = dataset(*SIZES["1k"], args.seed)
-        small = DATA / f"full-{SIZES['1k'][0]}x{SIZES['1k'][1]}-s{args.seed}.db"
+    as_of_growth(args, figures, status, count)
+
+
+def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask_rps: float, args) -> None:
+    """Durable appends over HTTP, each connection to its own streams."""
+    token = timeline(env, "tokens", "create", f"bench-{time.time_ns()}").stdout.strip()
+    appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
+                    args.duration, args.connections, server)
+    figures.add("append_http", appended["rps"], "req/s", "bare Flask endpoint", flask_rps, ">= 0.3x bare Flask",
+                appended["rps"] >= 0.3 * flask_rps and set(appended["statuses"]) == {"201"},
+                p50_ms=appended["p50_ms"], p99_ms=appended["p99_ms"], statuses=appended["statuses"],
+                cpu_us=appended.get("cpu_us"))
+
+
+def as_of_growth(args, figures: Figures, status: dict, count: int) -> None:
+    """status?as_of= p50 here over its p50 on the 1K database, served the same way in the same run."""
+    if count <= 1000:
+        return
+    small_lines, small_registry = dataset(*SIZES["1k"], args.seed)
+    small = DATA / f"full-{SIZES['1k'][0]}x{SIZES['1k'][1]}-s{args.seed}.db"
+    if not (args.reads_only and small.exists()):
         timed_load(small_lines, small, small_registry)
-        small_server = Gunicorn("wsgi:app", env_for(small, small_registry), args.workers,
-                                "/api/authorities/bench-00001/status")
-        try:
-            at_1k = status_latency(args, sorted(stream_versions(small)), small_server)
-        finally:
-            small_server.stop()
-        growth = status["p50_ms"] / at_1k["p50_ms"]
-        figures.add("as_of_latency_growth", growth, "x (p50 here / p50 at 1K)", target="<= 1.3", met=growth <= 1.3,
-                    p50_ms=status["p50_ms"], p50_ms_at_1k=at_1k["p50_ms"], rps_at_1k=at_1k["rps"])
+    small_server = Gunicorn("wsgi:app", env_for(small, small_registry), args.workers,
+                            "/api/authorities/bench-00001/status")
+    try:
+        at_1k = status_latency(args, sorted(stream_versions(small)), small_server)
+    finally:
+        small_server.stop()
+    growth = status["p50_ms"] / at_1k["p50_ms"]
+    figures.add("as_of_latency_growth", growth, "x (p50 here / p50 at 1K)", target="<= 1.3", met=growth <= 1.3,
+                p50_ms=status["p50_ms"], p50_ms_at_1k=at_1k["p50_ms"], rps_at_1k=at_1k["rps"],
+                cpu_us_at_1k=at_1k.get("cpu_us"))
 
 
 def main() -> None:
@@ -439,14 +479,18 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=1000, help="appends for the peer comparison")
     parser.add_argument("--rebuild-db", action="store_true", help="reload the cached full database")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="only the read figures: reuse (or build) the full database; no bulk-load sample, "
+                             "rebuild, peer or append figures")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     figures = Figures()
     print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                                   "sqlite": sqlite3.sqlite_version}, "size": args.size}), flush=True)
-    lines, registry, full, count = build(args, figures)
+    lines, registry, full, count = reads_database(args) if args.reads_only else build(args, figures)
     print(json.dumps({"database": full.name, "events": count}), flush=True)
-    storage_figures(args, figures, lines, registry, full, count)
+    if not args.reads_only:
+        storage_figures(args, figures, lines, registry, full, count)
     if not args.skip_http:
         http_figures(args, figures, registry, full, count)
     (DATA / f"results-{args.size}.json").write_text(json.dumps(figures.rows, indent=1))

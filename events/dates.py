@@ -12,6 +12,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 PRECISIONS = ("day", "month", "year")
 _FORMS = {
@@ -32,9 +33,9 @@ class PartialDate:
     @property
     def iso(self) -> str:
         """The date in the form its precision allows: 2014-06-01, 2014-06 or 2014."""
-        return {"day": self.first.isoformat(), "month": self.first.isoformat()[:7], "year": str(self.first.year)}[
-            self.precision
-        ]
+        if self.precision == "day":
+            return self.first.isoformat()
+        return self.first.isoformat()[:7] if self.precision == "month" else str(self.first.year)
 
     def contains(self, day: date) -> bool:
         """Whether a day falls within this date's interval."""
@@ -59,6 +60,18 @@ def parse_partial(text: str, precision: str | None = None) -> PartialDate:
 
     Raises ValueError with a reason a person can act on.
     """
+    if type(text) is str and (precision is None or type(precision) is str):
+        # Every read replays events whose few thousand distinct dates repeat: parse each once (answers are frozen).
+        return _parse_cached(text, precision)
+    return _parse(text, precision)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(text: str, precision: str | None) -> PartialDate:
+    return _parse(text, precision)
+
+
+def _parse(text: str, precision: str | None) -> PartialDate:
     if not isinstance(text, str):
         raise ValueError("must be a date string: YYYY-MM-DD, YYYY-MM or YYYY")
     form = precision_of(text)

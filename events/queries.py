@@ -28,11 +28,12 @@ def authority_or_404(registry: Registry, slug: str) -> Authority:
     return authority
 
 
-def status(store: EventStore, authority: str, as_of: date, known_at: str | None) -> dict:
-    """DESIGN §5 status of one authority on a date, as known at a time."""
+def status(store: EventStore, authority: str, as_of: date, known_at: str | None, entry: bytes | None = None) -> dict:
+    """DESIGN §5 status of one authority on a date, as known at a time (`entry`: its stored chunk, if already read)."""
     if known_at is None:
         # Current knowledge: the stored entry, written with every append, gives the fold's answer.
-        entry = store.status_entry(authority, as_of.isoformat())
+        if entry is None:
+            entry = store.status_entry(authority, as_of.isoformat())
         if entry is not None:
             return finish(entry, as_of)
     return status_document(authority, state_of(store.read_stream(authority), as_of, known_at), known_at)

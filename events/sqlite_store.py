@@ -433,6 +433,13 @@ class SQLiteStore:
                            "ORDER BY valid_from DESC LIMIT 1", (authority, as_of))
         return rows[0][0] if rows else None
 
+    def status_on(self, authority: str, as_of: str) -> tuple[int, bytes | None]:
+        """The stream's last position and its stored status chunk for a day, from one snapshot; (0, None) if no stream."""
+        rows = self._query("SELECT last_position, (SELECT entry FROM status_by_date WHERE authority = streams.authority "
+                           "AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1) FROM streams WHERE authority = ?",
+                           (as_of, authority))
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
+
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""
         rows = list(self.db.query("SELECT * FROM authority_status WHERE authority = ?", [authority]))

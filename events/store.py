@@ -161,6 +161,9 @@ class EventStore(Protocol):
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
 
+    def status_on(self, authority: str, as_of: str) -> tuple[int, bytes | None]:
+        """`stream_position` and `status_entry` read together, from one snapshot."""
+
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None."""
 

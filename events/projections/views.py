@@ -7,13 +7,14 @@ result in valid-time order (effective date, then version).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from events.dates import PartialDate, parse_partial
 from events.store import StoredEvent
 from events.upcasting import upcast
 
 META_KINDS = frozenset({"correction", "retraction"})
+ENVELOPE = tuple(f.name for f in fields(StoredEvent))  # in asdict's order, so answers keep their key order
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,19 @@ class View:
         return (self.effective.first, self.event.version)
 
     def to_dict(self) -> dict:
-        """The envelope as now understood, with its correction history."""
-        out = self.event.to_dict()
+        """The envelope as now understood, with its correction history.
+
+        The dict shares its nested values with the view (no `dataclasses.asdict`
+        deep copy, which cost most of a timeline request): callers serialise it,
+        they do not change it.
+        """
+        event = self.event
+        out = {name: getattr(event, name) for name in ENVELOPE}
         out.update(effective_on=self.effective.iso, date_precision=self.effective.precision,
                    occurred=self.occurred, payload=self.payload, source=self.source)
         if self.corrections:
             out["corrections"] = list(self.corrections)
-            out["as_recorded"] = {k: self.event.to_dict()[k] for k in
+            out["as_recorded"] = {k: getattr(event, k) for k in
                                   ("effective_on", "date_precision", "occurred", "payload", "source")}
         if self.retraction:
             out["retracted"] = self.retraction

@@ -5,8 +5,9 @@ from flask import request, url_for
 
 from events import queries, tables
 from events.appending import append_event
-from service.api.blueprint import Blueprint, json_response, services, today
+from service.api.blueprint import Blueprint, documented_only, json_response, services, today
 from service.api import schemas
+from service.api.query_args import FORMAT, QueryReader, boolean, day, limit, one_of, text
 from service.api.caching import IF_NONE_MATCH, etag_for, not_modified, stamp
 from service.api.formats import answer, format_docs, negotiate
 from service.api.requests import idempotency_key, json_body
@@ -16,6 +17,13 @@ from service.problems import problem
 blp = Blueprint("authorities", __name__, url_prefix="/api", description="Authorities and their record")
 PROBLEMS = {"404": {"description": "Unknown authority", "content": {"application/problem+json": {"schema": "Problem"}}}}
 CONDITIONAL = [IF_NONE_MATCH]
+# The hot reads parse their query by hand (see query_args); known_at always goes through its schema.
+STATUS_QUERY = QueryReader(schemas.AsOfQuery(), {"as_of": ("as_of", day)})
+TIMELINE_QUERY = QueryReader(schemas.TimelineQuery(), {
+    "from": ("from_", day), "to": ("to", day), "include_predecessors": ("include_predecessors", boolean),
+    "cursor": ("cursor", text), "limit": ("limit", limit), "format": ("format_", FORMAT)})
+CONCERNS_QUERY = QueryReader(schemas.ConcernsQuery(), {
+    "as_of": ("as_of", day), "state": ("state", one_of(*schemas.CONCERN_STATES)), "format": ("format_", FORMAT)})
 
 
 @blp.route("/authorities", parameters=CONDITIONAL)
@@ -52,30 +60,41 @@ def get_authority(slug):
 
 
 @blp.route("/authorities/<slug>/status", parameters=CONDITIONAL)
-# An instance, not the class: webargs would otherwise build the schema on every request of this hot path.
-@blp.arguments(schemas.AsOfQuery(), location="query", as_kwargs=True)
+@documented_only
+@blp.query_doc(STATUS_QUERY.schema)
 @blp.response(200, schemas.Status)
 @blp.doc(responses=PROBLEMS)
-def get_status(slug, as_of=None, known_at=None):
+def get_status(slug):
     """Status on a date (`as_of`, valid time) as known at a time (`known_at`, transaction time)."""
+    args = STATUS_QUERY()
+    as_of, known_at = args.get("as_of"), args.get("known_at")
     svc = services()
     queries.authority_or_404(svc.registry, slug)
-    etag = etag_for(svc.store.stream_position(slug), "json", None if as_of else today())
+    day_ = as_of or today()
+    # One read gives the ETag's position and the stored entry from the same snapshot.
+    position, entry = (svc.store.status_on(slug, day_.isoformat()) if known_at is None
+                       else (svc.store.stream_position(slug), None))
+    etag = etag_for(position, "json", None if as_of else today())
     if cached := not_modified(etag):
         return cached
-    return stamp(json_response(queries.status(svc.store, slug, as_of or today(), known_at)), etag)
+    return stamp(json_response(queries.status(svc.store, slug, day_, known_at, entry)), etag)
 
 
 @blp.route("/authorities/<slug>/timeline", parameters=CONDITIONAL)
-@blp.arguments(schemas.TimelineQuery, location="query", as_kwargs=True)
+@documented_only
+@blp.query_doc(TIMELINE_QUERY.schema)
 @blp.response(200, schemas.Timeline)
 @blp.doc(responses={**PROBLEMS, **format_docs(tables.TIMELINE, "timeline item (Event)", "Timeline")})
-def get_timeline(slug, known_at=None, from_=None, to=None, kind=None, include_predecessors=True, cursor=None, limit=None,
-                 format_=None):
+def get_timeline(slug):
     """Every event in effective-date order, each with its source; cursor-paginated (Link: rel=next).
 
     JSON pages 100 events at a time unless `limit` says otherwise; CSV and NDJSON send every event unless given a `limit`.
     """
+    return _timeline(slug, **TIMELINE_QUERY())
+
+
+def _timeline(slug, known_at=None, from_=None, to=None, kind=None, include_predecessors=True, cursor=None, limit=None,
+              format_=None):
     svc = services()
     queries.authority_or_404(svc.registry, slug)
     fmt = negotiate(format_)
@@ -105,11 +124,16 @@ def _bad_cursor(exc: ValueError):
 
 
 @blp.route("/authorities/<slug>/concerns", parameters=CONDITIONAL)
-@blp.arguments(schemas.ConcernsQuery, location="query", as_kwargs=True)
+@documented_only
+@blp.query_doc(CONCERNS_QUERY.schema)
 @blp.response(200, schemas.Concerns)
 @blp.doc(responses={**PROBLEMS, **format_docs(tables.CONCERNS, "Concern with its authority", "Concerns")})
-def get_concerns(slug, as_of=None, known_at=None, state="open", format_=None):
+def get_concerns(slug):
     """Concerns on a date: open, overdue, closed (resolved or superseded) or all, with due dates and sources."""
+    return _concerns(slug, **CONCERNS_QUERY())
+
+
+def _concerns(slug, as_of=None, known_at=None, state="open", format_=None):
     svc = services()
     queries.authority_or_404(svc.registry, slug)
     fmt = negotiate(format_)

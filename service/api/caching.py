@@ -45,6 +45,8 @@ def etag_for(position: int, fmt: str, today: date | None = None) -> str:
 
 def not_modified(etag: str) -> Response | None:
     """A 304 if If-None-Match holds this ETag (weak comparison, as RFC 9110 asks for GET) or `*`."""
+    if "HTTP_IF_NONE_MATCH" not in request.environ:  # most requests: skip parsing an absent header
+        return None
     wanted = request.if_none_match
     if not wanted:
         return None
@@ -55,7 +57,14 @@ def not_modified(etag: str) -> Response | None:
 
 def stamp(response: Response, etag: str) -> Response:
     """Add the validator and caching headers to an answer."""
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.vary.add("Accept")
+    headers = response.headers
+    if any(name.lower() in _STAMPED for name in headers.keys()):
+        headers["ETag"] = etag
+        headers["Cache-Control"] = CACHE_CONTROL
+        response.vary.add("Accept")
+    else:  # the usual case, in one pass rather than a scan of the headers for each
+        headers.extend([("ETag", etag), ("Cache-Control", CACHE_CONTROL), ("Vary", "Accept")])
     return response
+
+
+_STAMPED = frozenset({"etag", "cache-control", "vary"})
