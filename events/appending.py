@@ -12,7 +12,7 @@ from datetime import date
 
 from events.errors import InvalidEvent, UnknownAuthority
 from events.projections.fold import concern_items
-from events.projections.status import projection_of
+from events.projections.incremental import StreamProjector
 from events.projections.views import META_KINDS, View, apply_correction, resolve
 from events.registry import Registry
 from events.schemas import CURRENT_VERSION, validate_new_event
@@ -44,7 +44,8 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
         idempotency_key=idempotency_key,
         request_hash=request_hash(body),
         recorded_by=recorded_by,
-        project=lambda events: projection_of(authority, events, today()),
+        # Today is read here, in the caller's thread: the store may run the projector on its writer thread.
+        project=StreamProjector(authority, today()),
     )
 
 

@@ -86,6 +86,16 @@ def link_existing_events(db: Database, batch: int = 5000) -> int:
     return count
 
 
+def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    """Insert dicts sharing the first one's keys (plain executemany: sqlite-utils' insert_all inspects the
+    table on every call, which cost more than the rows themselves on each append)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                     [[row[c] for c in columns] for row in rows])
+
+
 def _row_to_token(row: tuple) -> Token:
     name, created_at, revoked_at, authorities, scope, token_hash = row
     return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None,
@@ -144,7 +154,7 @@ class SQLiteStore:
                        (stored.version, stored.position, authority))
             deferred = getattr(self._local, "deferred", None)
             if deferred is None:
-                self._write_projection(authority, project(self.read_stream(authority)))
+                self._write_projection(authority, self._project_after(authority, current, project))
             else:
                 deferred[authority] = project
             outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
@@ -378,19 +388,36 @@ class SQLiteStore:
             raise
         self.db.execute("COMMIT")
 
+    def _project_after(self, authority: str, before: int, project: Projector) -> Projection:
+        """The stream's projection after an append to a stream at version `before`.
+
+        When the projector can bring a stored projection up to date (`since`, see
+        projections.incremental) and the stored one was made at `before`, only
+        what the new event can change is made again; otherwise all of it.
+        """
+        events = self.read_stream(authority)
+        since = getattr(project, "since", None)
+        if since is not None and before and self._query(
+                "SELECT 1 FROM authority_status s WHERE s.authority = ? AND s.stream_version = ? "
+                "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority, before)):
+            return since(events, before)
+        return project(events)
+
     def _write_projection(self, authority: str, projection: Projection) -> None:
-        db = self.db
+        conn = self.db.conn
         for table in ("authority_status", "concerns", "judgements"):
-            db.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
-        row = dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))
-        db["authority_status"].insert(row)
-        if projection.concerns:
-            db["concerns"].insert_all([dict(c, authority=authority) for c in projection.concerns])
-        if projection.judgements:
-            db["judgements"].insert_all([dict(j, authority=authority) for j in projection.judgements])
-        db.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
-        db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
-                            [(authority, day, entry) for day, entry in projection.status_by_date])
+            conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
+        _insert_rows(conn, "authority_status",
+                     [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))])
+        _insert_rows(conn, "concerns", [dict(c, authority=authority) for c in projection.concerns])
+        _insert_rows(conn, "judgements", [dict(j, authority=authority) for j in projection.judgements])
+        if projection.status_by_date_from is None:
+            conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
+        else:
+            conn.execute("DELETE FROM status_by_date WHERE authority = ? AND valid_from >= ?",
+                         (authority, projection.status_by_date_from))
+        conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
+                         [(authority, day, entry) for day, entry in projection.status_by_date])
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

@@ -57,6 +57,8 @@ class Projection:
     concerns: list[dict] = field(default_factory=list)
     judgements: list[dict] = field(default_factory=list)
     status_by_date: list[tuple[str, bytes]] = field(default_factory=list)  # (first day, entry): see projections.by_date
+    # None: status_by_date is every row of the stream. A day: the rows from that day on; stored rows before it stand.
+    status_by_date_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,36 @@ def finish(stored: bytes, as_of: date) -> dict:
         expected["overdue"] = day > expected["window"]["latest"]
     doc["imprecise_dates"] = [i["item"] for i in entry["imprecise"] if i["first"] < day <= i["last"]]
     return doc
+
+
+def status_rows_from(authority: str, views: list[View], since: date) -> tuple[str, list[tuple[str, bytes]], Fold]:
+    """The stored rows that can differ once entries from `since` on have changed: (cutoff, rows, final state).
+
+    Entries before `since` depend only on events effective before it, so they
+    stand; the chunk holding the first day on or after `since` and every later
+    one are made again. Stored rows from `cutoff` on are replaced by `rows`
+    (the chunks before `cutoff` are the same whichever way they were made).
+    The final state is the fold over every active event, as `as_of` its last day.
+    """
+    active = [v for v in views if v.active]
+    days = [BEFORE_ANY]
+    for view in active:
+        if view.effective.first != days[-1]:
+            days.append(view.effective.first)
+    unchanged = bisect_left(days, since, lo=1)  # days before `since`, BEFORE_ANY included
+    start = unchanged // CHUNK * CHUNK
+    cutoff = days[start] if start < unchanged else since
+    state = Fold(as_of=BEFORE_ANY)
+    entries = [_entry(authority, state)] if start == 0 else []
+    index = 0
+    for number, day in enumerate(days[1:], 1):
+        while index < len(active) and active[index].effective.first == day:
+            step(state, active[index])
+            index += 1
+        if number >= start:
+            state.as_of = day
+            entries.append(_entry(authority, state))
+    names = [d.isoformat() for d in days[start:]]
+    rows = [(names[i], _chunk(names[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(entries), CHUNK)]
+    state.as_of = days[-1]
+    return cutoff.isoformat(), rows, state
