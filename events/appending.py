@@ -16,7 +16,7 @@ from events.projections.incremental import StreamProjector
 from events.projections.views import META_KINDS, View, apply_correction, resolve
 from events.registry import Registry
 from events.schemas import CURRENT_VERSION, validate_new_event
-from events.store import AppendResult, EventStore, NewEvent
+from events.store import AppendResult, EventStore, NewEvent, RateHit
 
 
 def request_hash(body: object) -> str:
@@ -26,8 +26,11 @@ def request_hash(body: object) -> str:
 
 def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
                  idempotency_key: str | None = None, recorded_by: str,
-                 today: Callable[[], date] = date.today) -> AppendResult:
-    """Validate `body` (an append request as sent) and append it to the authority's stream."""
+                 today: Callable[[], date] = date.today, count_hit: RateHit | None = None) -> AppendResult:
+    """Validate `body` (an append request as sent) and append it to the authority's stream.
+
+    `count_hit` is passed to the store: the request counted in its rate-limit window in the append's transaction.
+    """
     if registry.get(authority) is None:
         raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
     event = validate_new_event(body)
@@ -46,6 +49,7 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
         recorded_by=recorded_by,
         # Today is read here, in the caller's thread: the store may run the projector on its writer thread.
         project=StreamProjector(authority, today()),
+        count_hit=count_hit,
     )
 
 
