@@ -97,6 +97,26 @@ def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None
                      [[row[c] for c in columns] for row in rows])
 
 
+def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict]) -> None:
+    """Make an authority's rows of a projection table `rows`, writing only those that differ from what is stored.
+
+    An append changes a few of a stream's concerns and judgements; rewriting all of
+    them (and their indexes) cost more than the rest of the append.
+    """
+    if not rows:
+        conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
+        return
+    columns = list(rows[0])
+    stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
+    wanted = {tuple(row[c] for c in columns) for row in rows}
+    at = [columns.index(k) for k in key]
+    gone = stored - wanted
+    if gone:
+        conn.executemany(f"DELETE FROM {table} WHERE authority = ? AND {' AND '.join(f'{k} = ?' for k in key)}",
+                         [(authority, *(row[i] for i in at)) for row in gone])
+    _insert_rows(conn, table, [dict(zip(columns, row), authority=authority) for row in wanted - stored])
+
+
 def _row_to_token(row: tuple) -> Token:
     name, created_at, revoked_at, authorities, scope, token_hash = row
     return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None,
@@ -502,12 +522,11 @@ class SQLiteStore:
 
     def _write_projection(self, authority: str, projection: Projection) -> None:
         conn = self.db.conn
-        for table in ("authority_status", "concerns", "judgements"):
-            conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
+        conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
         _insert_rows(conn, "authority_status",
                      [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))])
-        _insert_rows(conn, "concerns", [dict(c, authority=authority) for c in projection.concerns])
-        _insert_rows(conn, "judgements", [dict(j, authority=authority) for j in projection.judgements])
+        _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns)
+        _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements)
         if projection.status_by_date_from is None:
             conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
         else:

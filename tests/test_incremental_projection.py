@@ -8,6 +8,7 @@ projection must be exactly what `projection_of` makes from the whole stream.
 from __future__ import annotations
 
 import json
+import random
 from datetime import date, datetime, timezone
 
 import pytest
@@ -84,3 +85,23 @@ def test_a_retraction_changes_entries_from_its_targets_date(seeded_store):
                                      payload={"target_event_id": target.event_id, "reason": "wrong authority"}))
     before = {v.event_id: v.effective.first for v in resolve(events)}[target.event_id]
     assert first_changed_day([*events, retraction], resolve([*events, retraction]), len(events)) == before
+
+
+def test_back_dated_appends_on_one_day_store_what_a_whole_remake_stores(tmp_path):
+    """As the benchmark's load appends: many events on one day months before the stream's last, and a few others."""
+    out = tmp_path / "h.ndjson"
+    registry = Registry.load(generate.write(out, 1, 60, seed=2))
+    upgrade(str(tmp_path / "t.db"), registry)
+    store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    today = date(2026, 11, 23)
+    for line in out.read_text().splitlines():
+        body = json.loads(line)
+        append_event(store, registry, body.pop("authority"), body, recorded_by="test", today=lambda: today)
+    slug = "bench-00001"
+    stream = generate.Stream(slug, random.Random(1), date(2026, 1, 1), 1.0)
+    days = [date(2026, 6, 1)] * 12 + [date(2026, 10, 30), date(2026, 6, 1), date(2025, 2, 3), date(2026, 6, 1)]
+    for day in days:
+        body = generate.ungraded(stream, day)
+        body.pop("authority")
+        append_event(store, registry, slug, body, recorded_by="test", today=lambda: today)
+        assert _stored(store, slug) == _remade(store, slug, today), f"after an event on {day}"

@@ -83,7 +83,9 @@ class Tail:
     (day number, state, how many active events it holds) with `lines`, the
     serialised entries from that day on: an append dated on or after that day is
     folded from there, without walking the whole stream, and the entries before
-    its date are reused.
+    its date are reused. `hot` is the fold just after the day the last append
+    took effect (day, state, how many active events it holds): another event on
+    that day is folded from there (several events of one day are often added together).
     """
 
     cutoff: str  # stored rows from this day on are replaced by `rows`
@@ -93,6 +95,7 @@ class Tail:
     days: list[date]
     snapshot: tuple[int, Fold, int]
     lines: list[str]
+    hot: tuple[date, Fold, int] | None = None
 
     @property
     def first_extendable_day(self) -> date:
@@ -102,13 +105,22 @@ class Tail:
     def extended(self, authority: str, view: View) -> "Tail":
         """The tail after one more active event, effective on or after `first_extendable_day` (the caller checks)."""
         number, state, index = self.snapshot
+        day = view.effective.first
         active = list(self.active)
         insort(active, view, key=View.sort_key)
         days = list(self.days)
-        if view.effective.first not in days:
-            insort(days, view.effective.first)
-        reuse = self.lines[:bisect_left(self.days, view.effective.first) - number]  # entries before its day
-        return _walk(authority, active, days, number, copy_fold(state), index, number, reuse)
+        if day not in days:
+            insort(days, day)
+        at = bisect_left(days, day)
+        if self.hot is not None and self.hot[0] == day and _snapshot_at(days) == number:
+            # From just after the day's earlier events; the snapshot and the entries before the chunk stand.
+            start = at // CHUNK * CHUNK
+            tail = _walk(authority, active, days, at, copy_fold(self.hot[1]), self.hot[2], start,
+                         self.lines[start - number:at - number], hot_day=day)
+            tail.snapshot, tail.lines = self.snapshot, self.lines[:start - number] + tail.lines
+            return tail
+        return _walk(authority, active, days, number, copy_fold(state), index, number, self.lines[:at - number],
+                     hot_day=day)
 
 
 def copy_fold(state: Fold) -> Fold:
@@ -152,14 +164,20 @@ def status_rows_from(authority: str, views: list[View], since: date) -> Tail:
     return tail
 
 
+def _snapshot_at(days: list[date]) -> int:
+    """The day number a tail's snapshot is taken before: the second-to-last chunk's first."""
+    return max((len(days) - 1) // CHUNK * CHUNK - CHUNK, 0)
+
+
 def _walk(authority: str, active: list[View], days: list[date], begin: int, state: Fold, index: int,
-          start: int, reuse: list[str] = ()) -> Tail:
-    """Fold from day number `begin` (`state` holding the first `index` active events, those before it) to the last
-    day, with entries, chunked into rows, from day number `start` (a chunk's first) on; `reuse` holds the
-    entries already made for the first days from `start` (unchanged)."""
-    snap_at = max((len(days) - 1) // CHUNK * CHUNK - CHUNK, 0)
-    snapshot = None
-    lines = []
+          start: int, reuse: list[str] = (), hot_day: date | None = None) -> Tail:
+    """Fold from day number `begin` (`state` holding the first `index` active events, those before them) to the
+    last day, with entries, chunked into rows, from day number `start` (a chunk's first, at most `begin`) on;
+    `reuse` holds the entries already made for the first days from `start` (unchanged), at least up to `begin`. Lines and snapshot are from `start` on,
+    and the snapshot only if it falls there; with `hot_day`, keep the fold just after that day too."""
+    snap_at = _snapshot_at(days)
+    snapshot = hot = None
+    lines = list(reuse[:max(begin - start, 0)])  # days from `start` before `begin`: not walked again
     for number in range(begin, len(days)):
         day = days[number]
         if number == snap_at:
@@ -167,10 +185,13 @@ def _walk(authority: str, active: list[View], days: list[date], begin: int, stat
         while number and index < len(active) and active[index].effective.first == day:
             step(state, active[index])
             index += 1
+        if day == hot_day:
+            hot = (day, copy_fold(state), index)
         if number >= start:
             state.as_of = day
             made = number - start
             lines.append(reuse[made] if made < len(reuse) else _line(_entry(authority, state)))
     names = [d.isoformat() for d in days[start:]]
     rows = [(names[i], _chunk_lines(names[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(lines), CHUNK)]
-    return Tail(names[0], rows, state, active, days, snapshot, lines[snapshot[0] - start:])
+    kept = lines[snapshot[0] - start:] if snapshot else lines
+    return Tail(names[0], rows, state, active, days, snapshot, kept, hot)
