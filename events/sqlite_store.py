@@ -97,24 +97,31 @@ def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None
                      [[row[c] for c in columns] for row in rows])
 
 
-def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict]) -> None:
+def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict],
+                  stored: tuple | None = None) -> tuple:
     """Make an authority's rows of a projection table `rows`, writing only those that differ from what is stored.
 
     An append changes a few of a stream's concerns and judgements; rewriting all of
-    them (and their indexes) cost more than the rest of the append.
+    them (and their indexes) cost more than the rest of the append. `stored` is
+    what this returned when the stored rows were written, if known (else they are
+    read); returns (columns, rows as tuples) as now stored.
     """
     if not rows:
         conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
-        return
-    columns = list(rows[0])
-    stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
-    wanted = {tuple(row[c] for c in columns) for row in rows}
+        return (), frozenset()
+    columns = tuple(rows[0])
+    if stored is not None and stored[0] == columns:
+        stored = stored[1]
+    else:
+        stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
+    wanted = frozenset(tuple(row[c] for c in columns) for row in rows)
     at = [columns.index(k) for k in key]
     gone = stored - wanted
     if gone:
         conn.executemany(f"DELETE FROM {table} WHERE authority = ? AND {' AND '.join(f'{k} = ?' for k in key)}",
                          [(authority, *(row[i] for i in at)) for row in gone])
     _insert_rows(conn, table, [dict(zip(columns, row), authority=authority) for row in wanted - stored])
+    return columns, wanted
 
 
 def _row_to_token(row: tuple) -> Token:
@@ -232,7 +239,7 @@ class SQLiteStore:
                    (stored.version, stored.position, authority))
         deferred = getattr(self._local, "deferred", None)
         if deferred is None:
-            self._write_projection(authority, self._project_after(authority, (current, last_position), stored, project))
+            self._project_after(authority, (current, last_position), stored, project)
         else:
             deferred[authority] = project
         outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
@@ -319,6 +326,7 @@ class SQLiteStore:
         """
         db = self.db
         count = 0
+        self._forget_tails()
         with db.atomic():
             if self._query("SELECT count(*) FROM events")[0][0]:
                 raise ValueError("the database already holds events: restore only into an empty database")
@@ -444,6 +452,7 @@ class SQLiteStore:
 
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection."""
+        self._forget_tails()
         with self.db.atomic():
             self._write_projection(authority, projection)
 
@@ -454,6 +463,7 @@ class SQLiteStore:
         A projection made from fewer events than its stream now holds (an append
         came in meanwhile) is made again from the stream, inside the transaction.
         """
+        self._forget_tails()
         # IMMEDIATE: hold the write lock before reading versions, so no append slips in between.
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -467,8 +477,8 @@ class SQLiteStore:
         self.db.execute("COMMIT")
 
     def _project_after(self, authority: str, before: tuple[int, int], stored: StoredEvent,
-                       project: Projector) -> Projection:
-        """The stream's projection after appending `stored` to a stream at (version, last position) `before`.
+                       project: Projector) -> None:
+        """Write the stream's projection after appending `stored` to a stream at (version, last position) `before`.
 
         When the projector can bring a stored projection up to date (`since`, see
         projections.incremental) and the stored one was made at `before`, only
@@ -476,31 +486,44 @@ class SQLiteStore:
         of the stream (`extend`) when it has it, else from the stream; otherwise all of it.
         """
         since = getattr(project, "since", None)
-        if since is None or not before[0] or not self._query(
-                "SELECT 1 FROM authority_status s WHERE s.authority = ? AND s.stream_version = ? "
-                "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority, before[0])):
-            return project(self.read_stream(authority))
-        tail = self._tail(authority, before)
+        found = since is not None and before[0] and self._query(
+            "SELECT json_extract(s.status, '$.as_of') FROM authority_status s "
+            "WHERE s.authority = ? AND s.stream_version = ? "
+            "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority, before[0]))
+        if not found:
+            self._write_projection(authority, project(self.read_stream(authority)))
+            return
+        cached = self._tail(authority, before)
         # The event as a read gives it back (JSON keys sorted as stored), so what is made is what a remake makes.
         as_read = replace(stored, payload=json.loads(json.dumps(stored.payload, sort_keys=True)),
                           source=json.loads(json.dumps(stored.source, sort_keys=True)))
-        projection = project.extend(tail, as_read) if tail is not None else None
+        projection = project.extend(cached[0], as_read) if cached is not None else None
         if projection is None:
             projection = since(self.read_stream(authority), before[0])
-        self._pending_tails()[authority] = ((stored.version, stored.position), project.tail)
-        return projection
+        # The rows this store last wrote stand in for reading them back, if they are what is stored: made as of
+        # the same day from the same events (as_of and the key), a projection is the same whoever made it.
+        written = cached[1] if cached is not None and cached[1][0] == found[0][0] else None
+        rows = self._write_projection(authority, projection, written)
+        self._pending_tails()[authority] = ((stored.version, stored.position), project.tail, rows)
 
     # Tails (projections.incremental) of recently appended streams, by (version, last position): a committed
     # version of a stream is never made again, so a tail whose key matches the stream is the stream's.
     # Tails made in a transaction wait (per thread) until it commits.
     MAX_TAILS = 512
 
-    def _tail(self, authority: str, key: tuple[int, int]):
+    def _tail(self, authority: str, key: tuple[int, int]) -> tuple | None:
+        """(tail, rows written) kept for the stream at `key`, or None."""
         found = self._pending_tails().get(authority)
         if found is None:
             with self._tails_lock:
                 found = self._tails.get(authority)
-        return found[1] if found is not None and found[0] == key else None
+        return found[1:] if found is not None and found[0] == key else None
+
+    def _forget_tails(self) -> None:
+        """Projections written otherwise than by an append (rebuild, restore): what was kept may no longer be stored."""
+        with self._tails_lock:
+            self._tails.clear()
+        self._pending_tails().clear()
 
     def _pending_tails(self) -> dict:
         pending = getattr(self._local, "pending_tails", None)
@@ -520,13 +543,19 @@ class SQLiteStore:
                     self._tails.pop(next(iter(self._tails)))
         pending.clear()
 
-    def _write_projection(self, authority: str, projection: Projection) -> None:
+    def _write_projection(self, authority: str, projection: Projection, written: tuple | None = None) -> tuple:
+        """Store a projection; `written` is what this returned when the stored one was written, if known.
+
+        Returns (as_of, concern rows, judgement rows) as written, for the next append to the stream.
+        """
         conn = self.db.conn
         conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
         _insert_rows(conn, "authority_status",
                      [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))])
-        _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns)
-        _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements)
+        concerns = _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns,
+                                 written and written[1])
+        judgements = _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements,
+                                   written and written[2])
         if projection.status_by_date_from is None:
             conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
         else:
@@ -534,6 +563,7 @@ class SQLiteStore:
                          (authority, projection.status_by_date_from))
         conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                          [(authority, day, entry) for day, entry in projection.status_by_date])
+        return projection.status["status"].get("as_of"), concerns, judgements
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
