@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from operator import itemgetter
 from datetime import datetime
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], au
         stored = stored[1]
     else:
         stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
-    wanted = frozenset(tuple(row[c] for c in columns) for row in rows)
+    wanted = frozenset(map(itemgetter(*columns), rows)) if len(columns) > 1 else frozenset(
+        (row[columns[0]],) for row in rows)
     at = [columns.index(k) for k in key]
     gone = stored - wanted
     if gone:
