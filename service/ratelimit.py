@@ -163,7 +163,8 @@ def counted_write(store, token_name: str, write: Callable[[tuple | None], object
             hits = store.count_hit(*window.hit[:2])
         enforce(window.verdict(hits))
         raise
-    enforce(window.verdict(result.rate_hits))
+    hits = result.rate_hits
+    enforce(window.verdict(store.count_hit(*window.hit[:2]) if hits is None else hits))
     return result
 
 

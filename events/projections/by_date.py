@@ -172,9 +172,13 @@ def _snapshot_at(days: list[date]) -> int:
 def _walk(authority: str, active: list[View], days: list[date], begin: int, state: Fold, index: int,
           start: int, reuse: list[str] = (), hot_day: date | None = None) -> Tail:
     """Fold from day number `begin` (`state` holding the first `index` active events, those before them) to the
-    last day, with entries, chunked into rows, from day number `start` (a chunk's first, at most `begin`) on;
-    `reuse` holds the entries already made for the first days from `start` (unchanged), at least up to `begin`. Lines and snapshot are from `start` on,
-    and the snapshot only if it falls there; with `hot_day`, keep the fold just after that day too."""
+    last day, with entries, chunked into rows, from day number `start` (a chunk's first, at most `begin`) on.
+
+    `reuse` holds the entries already made for the first days from `start`
+    (unchanged), at least up to `begin`. The tail's lines run from its snapshot
+    if the walk passed it (else from `start`); with `hot_day`, it keeps the fold
+    just after that day too.
+    """
     snap_at = _snapshot_at(days)
     snapshot = hot = None
     lines = list(reuse[:max(begin - start, 0)])  # days from `start` before `begin`: not walked again
