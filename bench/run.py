@@ -376,17 +376,21 @@ def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: P
     """Rebuild, replay, appends against the peer, size per event."""
     env = env_for(full, registry)
     timeline(env, "db", "upgrade")  # a cached database may predate a migration
-    scan = raw_scan(full)
-    started = time.perf_counter()
-    timeline(env, "rebuild")
-    rebuilt = count / (time.perf_counter() - started)
-    figures.add("timeline_rebuild", rebuilt, "events/s", "raw sqlite3 scan + JSON decode", scan,
-                ">= 100000 events/s", rebuilt >= 100_000)
-    peer = peer_rates(lines, registry, DATA, appends=args.appends, events=min(count, 5000))
-    figures.add("append_store", peer["our_append"], "events/s", "eventsourcing (SQLite) save per event",
-                peer["es_append"], ">= 2x eventsourcing", peer["our_append"] >= 2 * peer["es_append"])
-    figures.add("replay_stream", peer["our_replay"], "events/s", "eventsourcing (SQLite) repository.get",
-                peer["es_replay"], ">= 2x eventsourcing", peer["our_replay"] >= 2 * peer["es_replay"])
+    if args.wanted("timeline_rebuild"):
+        scan = raw_scan(full)
+        started = time.perf_counter()
+        timeline(env, "rebuild")
+        rebuilt = count / (time.perf_counter() - started)
+        figures.add("timeline_rebuild", rebuilt, "events/s", "raw sqlite3 scan + JSON decode", scan,
+                    ">= 100000 events/s", rebuilt >= 100_000)
+    if args.wanted("append_store", "replay_stream"):
+        peer = peer_rates(lines, registry, DATA, appends=args.appends, events=min(count, 5000))
+        figures.add("append_store", peer["our_append"], "events/s", "eventsourcing (SQLite) save per event",
+                    peer["es_append"], ">= 2x eventsourcing", peer["our_append"] >= 2 * peer["es_append"])
+        figures.add("replay_stream", peer["our_replay"], "events/s", "eventsourcing (SQLite) repository.get",
+                    peer["es_replay"], ">= 2x eventsourcing", peer["our_replay"] >= 2 * peer["es_replay"])
+    if not args.wanted("database_bytes_per_event"):
+        return
     conn = sqlite3.connect(full)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -414,18 +418,21 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
     slugs = sorted(stream_versions(full))
     server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
     try:
-        status = status_latency(args, slugs, server)
-        figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
-                    ">= 0.7x bare Flask, p99 < 25 ms",
-                    status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
-                    p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count)
+        status = status_latency(args, slugs, server) if args.wanted("status_as_of", "as_of_latency_growth") else None
+        if status:
+            figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
+                        ">= 0.7x bare Flask, p99 < 25 ms",
+                        status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
+                        p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count)
         for name, template in (("timeline", "/api/authorities/{slug}/timeline"),
                                ("concerns", "/api/authorities/{slug}/concerns?as_of={day}")):
+            if not args.wanted(name):
+                continue
             result = load(server.port, {"paths": random_paths(slugs, template, 20_000, args.seed)},
                           args.duration, args.connections, server)
             figures.add(name, result["rps"], "req/s", "bare Flask endpoint", base["rps"], p50_ms=result["p50_ms"],
                         p99_ms=result["p99_ms"], statuses=result["statuses"], cpu_us=result.get("cpu_us"))
-        if not args.reads_only:
+        if not args.reads_only and args.wanted("append_http"):
             append_figure(figures, env, full, server, base["rps"], args)
         rss = server.peak_rss_mb()
         figures.add("worker_peak_rss", max(rss), "MB", target="< 150 MB", met=max(rss) < 150,
@@ -448,7 +455,7 @@ def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, fla
 
 def as_of_growth(args, figures: Figures, status: dict, count: int) -> None:
     """status?as_of= p50 here over its p50 on the 1K database, served the same way in the same run."""
-    if count <= 1000:
+    if count <= 1000 or not status:
         return
     small_lines, small_registry = dataset(*SIZES["1k"], args.seed)
     small = DATA / f"full-{SIZES['1k'][0]}x{SIZES['1k'][1]}-s{args.seed}.db"
@@ -482,7 +489,11 @@ def main() -> None:
     parser.add_argument("--reads-only", action="store_true",
                         help="only the read figures: reuse (or build) the full database; no bulk-load sample, "
                              "rebuild, peer or append figures")
+    parser.add_argument("--only", default="", help="comma-separated figures to take (e.g. append_http,append_store); "
+                                                   "the database is built and flask_minimal measured as needed")
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    args.wanted = lambda *names: not only or bool(only & set(names))
     DATA.mkdir(parents=True, exist_ok=True)
     figures = Figures()
     print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],

@@ -12,11 +12,11 @@ from datetime import date
 
 from events.errors import InvalidEvent, UnknownAuthority
 from events.projections.fold import concern_items
-from events.projections.status import projection_of
+from events.projections.incremental import StreamProjector
 from events.projections.views import META_KINDS, View, apply_correction, resolve
 from events.registry import Registry
 from events.schemas import CURRENT_VERSION, validate_new_event
-from events.store import AppendResult, EventStore, NewEvent
+from events.store import AppendResult, EventStore, NewEvent, RateHit
 
 
 def request_hash(body: object) -> str:
@@ -26,8 +26,11 @@ def request_hash(body: object) -> str:
 
 def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
                  idempotency_key: str | None = None, recorded_by: str,
-                 today: Callable[[], date] = date.today) -> AppendResult:
-    """Validate `body` (an append request as sent) and append it to the authority's stream."""
+                 today: Callable[[], date] = date.today, count_hit: RateHit | None = None) -> AppendResult:
+    """Validate `body` (an append request as sent) and append it to the authority's stream.
+
+    `count_hit` is passed to the store: the request counted in its rate-limit window in the append's transaction.
+    """
     if registry.get(authority) is None:
         raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
     event = validate_new_event(body)
@@ -44,7 +47,9 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
         idempotency_key=idempotency_key,
         request_hash=request_hash(body),
         recorded_by=recorded_by,
-        project=lambda events: projection_of(authority, events, today()),
+        # Today is read here, in the caller's thread: the store may run the projector on its writer thread.
+        project=StreamProjector(authority, today()),
+        count_hit=count_hit,
     )
 
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from operator import itemgetter
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from events import outbox
 from events.chain import GENESIS, Link, link
 from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
-from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
-from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
+from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
+from events.group_commit import GroupCommitter
+from events.store import AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent, Token
 
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
@@ -87,6 +89,44 @@ def link_existing_events(db: Database, batch: int = 5000) -> int:
     return count
 
 
+def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    """Insert dicts sharing the first one's keys (plain executemany: sqlite-utils' insert_all inspects the
+    table on every call, which cost more than the rows themselves on each append)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                     [[row[c] for c in columns] for row in rows])
+
+
+def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict],
+                  stored: tuple | None = None) -> tuple:
+    """Make an authority's rows of a projection table `rows`, writing only those that differ from what is stored.
+
+    An append changes a few of a stream's concerns and judgements; rewriting all of
+    them (and their indexes) cost more than the rest of the append. `stored` is
+    what this returned when the stored rows were written, if known (else they are
+    read); returns (columns, rows as tuples) as now stored.
+    """
+    if not rows:
+        conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
+        return (), frozenset()
+    columns = tuple(rows[0])
+    if stored is not None and stored[0] == columns:
+        stored = stored[1]
+    else:
+        stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
+    wanted = frozenset(map(itemgetter(*columns), rows)) if len(columns) > 1 else frozenset(
+        (row[columns[0]],) for row in rows)
+    at = [columns.index(k) for k in key]
+    gone = stored - wanted
+    if gone:
+        conn.executemany(f"DELETE FROM {table} WHERE authority = ? AND {' AND '.join(f'{k} = ?' for k in key)}",
+                         [(authority, *(row[i] for i in at)) for row in gone])
+    _insert_rows(conn, table, [dict(zip(columns, row), authority=authority) for row in wanted - stored])
+    return columns, wanted
+
+
 def _row_to_token(row: tuple) -> Token:
     name, created_at, revoked_at, authorities, scope, token_hash = row
     return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None,
@@ -96,9 +136,14 @@ def _row_to_token(row: tuple) -> Token:
 class SQLiteStore:
     """`EventStore` on one SQLite file."""
 
-    def __init__(self, path: str | Path, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, path: str | Path, clock: Callable[[], datetime] = utc_now, *, group_commit: bool = False):
         self.path = str(path)
         self.clock = clock
+        self.group_commit = group_commit  # the web service's many request threads share one writer per process
+        self._committer: GroupCommitter | None = None
+        self._committer_lock = threading.Lock()
+        self._tails: dict[str, tuple] = {}
+        self._tails_lock = threading.Lock()
         self._local = threading.local()
 
     @property
@@ -122,33 +167,85 @@ class SQLiteStore:
     # -- events ---------------------------------------------------------
 
     def append(self, authority: str, event: NewEvent, *, expected_version: int | None, idempotency_key: str | None,
-               request_hash: str, recorded_by: str, project: Projector) -> AppendResult:
-        """Append one event and its stream's projection in one transaction."""
+               request_hash: str, recorded_by: str, project: Projector,
+               count_hit: RateHit | None = None) -> AppendResult:
+        """Append one event and its stream's projection in one transaction.
+
+        With `count_hit`, the request is first counted in its rate-limit window in
+        the same transaction (so an append costs one commit, not two); the count
+        stands whatever the append's outcome, and if the window is then over its
+        limit nothing else is written and `RateLimited` is raised. An error raised
+        after counting carries the window's count as `rate_hits`.
+        """
+        def work() -> tuple[int | None, AppendResult | None, Exception | None]:
+            hits = self._count_hit_here(count_hit[0], count_hit[1]) if count_hit else None
+            if hits is not None and hits > count_hit[2]:
+                return hits, None, RateLimited(hits)
+            try:
+                with self.db.atomic():  # a savepoint: a refused append leaves the count
+                    return hits, self._append_here(authority, event, expected_version, idempotency_key,
+                                                   request_hash, recorded_by, project), None
+            except BaseException as exc:
+                self._pending_tails().pop(authority, None)  # whatever this append made is rolled back
+                if isinstance(exc, DomainError):
+                    return hits, None, exc
+                raise
+
+        if self._grouped():
+            hits, result, error = self._committer.submit(work)
+        else:
+            outer = self.db.conn.in_transaction
+            try:
+                with self.db.atomic():
+                    hits, result, error = work()
+            except BaseException:
+                self._settle_tails(committed=False)
+                raise
+            self._settle_tails(committed=not outer)  # in a caller's transaction, nothing is committed yet
+        if error is not None:
+            error.rate_hits = hits
+            raise error
+        return replace(result, rate_hits=hits)
+
+    def _grouped(self) -> bool:
+        """Whether this append goes through the process's group-commit writer (see events.group_commit)."""
+        if not self.group_commit or getattr(self._local, "deferred", None) is not None or self.db.conn.in_transaction:
+            return False  # batches and callers' own transactions commit as they always have
+        with self._committer_lock:
+            if self._committer is None or not self._committer.usable:
+                self._committer = GroupCommitter(lambda: self.db.conn, f"{self.path}-writer.lock",
+                                                 after=lambda committed: self._settle_tails(committed))
+        return not self._committer.on_writer_thread()
+
+    def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
+                     idempotency_key: str | None, request_hash: str, recorded_by: str,
+                     project: Projector) -> AppendResult:
+        """The append's writes, inside a transaction the caller holds."""
         db = self.db
-        with db.atomic():
-            # A write first, so this transaction holds the write lock before it reads
-            # anything: a concurrent writer waits here rather than failing later.
-            db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
-                       "ON CONFLICT (authority) DO NOTHING", (authority,))
-            replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
-            if replay is not None:
-                return AppendResult(replay, replayed=True)
-            current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
-            if expected_version is not None and expected_version != current:
-                raise VersionConflict(authority, expected_version, current)
-            stored = self._insert(authority, current + 1, event, recorded_by, request_hash)
-            if idempotency_key:
-                db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
-                                                       stored.recorded_at))
-            db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
-                       (stored.version, stored.position, authority))
-            deferred = getattr(self._local, "deferred", None)
-            if deferred is None:
-                self._write_projection(authority, project(self.read_stream(authority)))
-            else:
-                deferred[authority] = project
-            outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
+        # A write first, so this transaction holds the write lock before it reads
+        # anything: a concurrent writer waits here rather than failing later.
+        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                   "ON CONFLICT (authority) DO NOTHING", (authority,))
+        replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
+        if replay is not None:
+            return AppendResult(replay, replayed=True)
+        current, last_position = self._query("SELECT version, last_position FROM streams WHERE authority = ?",
+                                             (authority,))[0]
+        if expected_version is not None and expected_version != current:
+            raise VersionConflict(authority, expected_version, current)
+        stored = self._insert(authority, current + 1, event, recorded_by, request_hash)
+        if idempotency_key:
+            db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
+                                                   stored.recorded_at))
+        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
+                   (stored.version, stored.position, authority))
+        deferred = getattr(self._local, "deferred", None)
+        if deferred is None:
+            self._project_after(authority, (current, last_position), stored, project)
+        else:
+            deferred[authority] = project
+        outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
 
     @contextmanager
@@ -232,6 +329,7 @@ class SQLiteStore:
         """
         db = self.db
         count = 0
+        self._forget_tails()
         with db.atomic():
             if self._query("SELECT count(*) FROM events")[0][0]:
                 raise ValueError("the database already holds events: restore only into an empty database")
@@ -391,6 +489,7 @@ class SQLiteStore:
 
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection."""
+        self._forget_tails()
         with self.db.atomic():
             self._write_projection(authority, projection)
 
@@ -401,6 +500,7 @@ class SQLiteStore:
         A projection made from fewer events than its stream now holds (an append
         came in meanwhile) is made again from the stream, inside the transaction.
         """
+        self._forget_tails()
         # IMMEDIATE: hold the write lock before reading versions, so no append slips in between.
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -413,19 +513,95 @@ class SQLiteStore:
             raise
         self.db.execute("COMMIT")
 
-    def _write_projection(self, authority: str, projection: Projection) -> None:
-        db = self.db
-        for table in ("authority_status", "concerns", "judgements"):
-            db.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
-        row = dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))
-        db["authority_status"].insert(row)
-        if projection.concerns:
-            db["concerns"].insert_all([dict(c, authority=authority) for c in projection.concerns])
-        if projection.judgements:
-            db["judgements"].insert_all([dict(j, authority=authority) for j in projection.judgements])
-        db.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
-        db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
-                            [(authority, day, entry) for day, entry in projection.status_by_date])
+    def _project_after(self, authority: str, before: tuple[int, int], stored: StoredEvent,
+                       project: Projector) -> None:
+        """Write the stream's projection after appending `stored` to a stream at (version, last position) `before`.
+
+        When the projector can bring a stored projection up to date (`since`, see
+        projections.incremental) and the stored one was made at `before`, only
+        what the new event can change is made again, from the tail this store kept
+        of the stream (`extend`) when it has it, else from the stream; otherwise all of it.
+        """
+        since = getattr(project, "since", None)
+        found = since is not None and before[0] and self._query(
+            "SELECT json_extract(s.status, '$.as_of') FROM authority_status s "
+            "WHERE s.authority = ? AND s.stream_version = ? "
+            "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority, before[0]))
+        if not found:
+            self._write_projection(authority, project(self.read_stream(authority)))
+            return
+        cached = self._tail(authority, before)
+        # The event as a read gives it back (JSON keys sorted as stored), so what is made is what a remake makes.
+        as_read = replace(stored, payload=json.loads(json.dumps(stored.payload, sort_keys=True)),
+                          source=json.loads(json.dumps(stored.source, sort_keys=True)))
+        projection = project.extend(cached[0], as_read) if cached is not None else None
+        if projection is None:
+            projection = since(self.read_stream(authority), before[0])
+        # The rows this store last wrote stand in for reading them back, if they are what is stored: made as of
+        # the same day from the same events (as_of and the key), a projection is the same whoever made it.
+        written = cached[1] if cached is not None and cached[1][0] == found[0][0] else None
+        rows = self._write_projection(authority, projection, written)
+        self._pending_tails()[authority] = ((stored.version, stored.position), project.tail, rows)
+
+    # Tails (projections.incremental) of recently appended streams, by (version, last position): a committed
+    # version of a stream is never made again, so a tail whose key matches the stream is the stream's.
+    # Tails made in a transaction wait (per thread) until it commits. A tail of a 100-event stream holds its
+    # views, three folds and its last entries: some 300 KB, so a worker keeps only the most recent few.
+    MAX_TAILS = 128
+
+    def _tail(self, authority: str, key: tuple[int, int]) -> tuple | None:
+        """(tail, rows written) kept for the stream at `key`, or None."""
+        found = self._pending_tails().get(authority)
+        if found is None:
+            with self._tails_lock:
+                found = self._tails.get(authority)
+        return found[1:] if found is not None and found[0] == key else None
+
+    def _forget_tails(self) -> None:
+        """Projections written otherwise than by an append (rebuild, restore): what was kept may no longer be stored."""
+        with self._tails_lock:
+            self._tails.clear()
+        self._pending_tails().clear()
+
+    def _pending_tails(self) -> dict:
+        pending = getattr(self._local, "pending_tails", None)
+        if pending is None:
+            pending = self._local.pending_tails = {}
+        return pending
+
+    def _settle_tails(self, committed: bool) -> None:
+        """Keep this thread's pending tails once their transaction has committed; drop them otherwise."""
+        pending = self._pending_tails()
+        if committed and pending:
+            with self._tails_lock:
+                for authority, entry in pending.items():
+                    self._tails.pop(authority, None)
+                    self._tails[authority] = entry
+                while len(self._tails) > self.MAX_TAILS:
+                    self._tails.pop(next(iter(self._tails)))
+        pending.clear()
+
+    def _write_projection(self, authority: str, projection: Projection, written: tuple | None = None) -> tuple:
+        """Store a projection; `written` is what this returned when the stored one was written, if known.
+
+        Returns (as_of, concern rows, judgement rows) as written, for the next append to the stream.
+        """
+        conn = self.db.conn
+        conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
+        _insert_rows(conn, "authority_status",
+                     [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))])
+        concerns = _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns,
+                                 written and written[1])
+        judgements = _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements,
+                                   written and written[2])
+        if projection.status_by_date_from is None:
+            conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
+        else:
+            conn.execute("DELETE FROM status_by_date WHERE authority = ? AND valid_from >= ?",
+                         (authority, projection.status_by_date_from))
+        conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
+                         [(authority, day, entry) for day, entry in projection.status_by_date])
+        return projection.status["status"].get("as_of"), concerns, judgements
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
@@ -502,13 +678,18 @@ class SQLiteStore:
         db.execute("PRAGMA synchronous = OFF")
         try:
             with db.atomic():
-                hits = db.execute(
-                    "INSERT INTO rate_limit_windows (bucket, window_start, hits) VALUES (?, ?, 1) "
-                    "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1 RETURNING hits",
-                    (bucket, window_start)).fetchone()[0]
-                if hits == 1:  # a new window: the bucket's older ones are done with
-                    db.execute("DELETE FROM rate_limit_windows WHERE bucket = ? AND window_start < ?",
-                               (bucket, window_start))
+                hits = self._count_hit_here(bucket, window_start)
         finally:
             db.execute("PRAGMA synchronous = FULL")
+        return hits
+
+    def _count_hit_here(self, bucket: str, window_start: int) -> int:
+        """Count one request in a window, inside a transaction the caller holds; the window's count so far."""
+        db = self.db
+        hits = db.execute(
+            "INSERT INTO rate_limit_windows (bucket, window_start, hits) VALUES (?, ?, 1) "
+            "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = hits + 1 RETURNING hits",
+            (bucket, window_start)).fetchone()[0]
+        if hits == 1:  # a new window: the bucket's older ones are done with
+            db.execute("DELETE FROM rate_limit_windows WHERE bucket = ? AND window_start < ?", (bucket, window_start))
         return hits

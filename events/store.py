@@ -57,6 +57,8 @@ class Projection:
     concerns: list[dict] = field(default_factory=list)
     judgements: list[dict] = field(default_factory=list)
     status_by_date: list[tuple[str, bytes]] = field(default_factory=list)  # (first day, entry): see projections.by_date
+    # None: status_by_date is every row of the stream. A day: the rows from that day on; stored rows before it stand.
+    status_by_date_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,19 @@ class AppendResult:
 
     event: StoredEvent
     replayed: bool
+    rate_hits: int | None = None  # the request's rate-limit window count, when the append counted it (count_hit)
+
+
+# (bucket, window start, most hits allowed): a request counted in its rate-limit window by the append itself.
+RateHit = tuple[str, int, int]
+
+
+class RateLimited(Exception):
+    """The request's rate-limit window was already full: it was counted, and nothing else was written."""
+
+    def __init__(self, hits: int):
+        super().__init__(f"{hits} requests in the window")
+        self.hits = hits
 
 
 TOKEN_SCOPES = ("append", "admin")
@@ -106,8 +121,14 @@ class EventStore(Protocol):
         request_hash: str,
         recorded_by: str,
         project: Projector,
+        count_hit: RateHit | None = None,
     ) -> AppendResult:
-        """Append atomically with its projection; raise VersionConflict or IdempotencyMismatch."""
+        """Append atomically with its projection; raise VersionConflict or IdempotencyMismatch.
+
+        With `count_hit`, count the request in its rate-limit window in the same
+        transaction first (the count stands whatever happens next); RateLimited if
+        the window is then over its limit. Errors carry the count as `rate_hits`.
+        """
 
     def batch(self) -> AbstractContextManager[None]:
         """Appends made inside commit together; each stream's projection is written once, at the end."""

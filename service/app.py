@@ -76,7 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(config or {})
     app.json.sort_keys = False
-    store = SQLiteStore(database_path(app))
+    store = SQLiteStore(database_path(app), group_commit=True)
     app.extensions["timeline"] = Services(store, Registry.load(registry_path(app)), app.config.get("TODAY") or date.today)
     api = TimelineApi(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
                                                       "committee response about English councils' children's services."}})

@@ -37,17 +37,20 @@ def new_token(store: EventStore, name: str, authorities: list[str] | None = None
     return value
 
 
-def authenticate(store: EventStore) -> Token:
-    """The request's live token; 401 if there is none, or it is unknown or revoked."""
+def authenticate(store: EventStore, count: bool = True) -> Token:
+    """The request's live token; 401 if there is none, or it is unknown or revoked (see `token_for` on `count`)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (create one with `timeline tokens create NAME`).")
-    return token_for(store, value)
+    return token_for(store, value, count)
 
 
-def token_for(store: EventStore, value: str) -> Token:
+def token_for(store: EventStore, value: str, count: bool = True) -> Token:
     """The live token with this value (counted against its write rate limit); 401 if unknown or revoked.
+
+    `count=False` leaves the counting to the caller (`ratelimit.counted_write`, which counts in the append's
+    own transaction).
 
     Lookup is by hash (an indexed equality on digests, never on the secret),
     then the digests are compared again in constant time.
@@ -56,13 +59,23 @@ def token_for(store: EventStore, value: str) -> Token:
     token = store.find_token(digest)
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         raise Unauthorized("The bearer token is unknown or revoked.")
-    limit_token_writes(store, token.name)
+    if count:
+        limit_token_writes(store, token.name)
     return token
 
 
-def require_token(store: EventStore, authority: str) -> Token:
-    """The request's token, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise."""
-    return _may_append(authenticate(store), authority)
+def require_token(store: EventStore, authority: str, count: bool = True) -> Token:
+    """The request's token, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise.
+
+    With `count=False` the caller counts an allowed request itself; a refused one is counted here.
+    """
+    token = authenticate(store, count)
+    try:
+        return _may_append(token, authority)
+    except Forbidden:
+        if not count:
+            limit_token_writes(store, token.name)
+        raise
 
 
 def check_token(store: EventStore, value: str, authority: str) -> Token:

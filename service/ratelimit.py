@@ -104,6 +104,26 @@ class RateLimiter:
         start, reset = self._window(self.writes)
         return Verdict(self.writes, store.count_hit(f"write:{who}", start), reset)
 
+    def write_window(self, who: str) -> "WriteWindow | None":
+        """A write by a token or address, to be counted by the store inside the write's own transaction."""
+        if self.writes is None:
+            return None
+        start, reset = self._window(self.writes)
+        return WriteWindow(self.writes, (f"write:{who}", start, self.writes.count), reset)
+
+
+@dataclass(frozen=True)
+class WriteWindow:
+    """A write's rate-limit window, for a store that counts it in the write's transaction (`count_hit`)."""
+
+    limit: Limit
+    hit: tuple[str, int, int]  # (bucket, window start, most hits allowed)
+    reset: int
+
+    def verdict(self, hits: int) -> Verdict:
+        """The verdict once the store has counted the request."""
+        return Verdict(self.limit, hits, self.reset)
+
 
 def _setting(app: Flask, name: str) -> Limit | None:
     try:
@@ -122,6 +142,30 @@ def enforce(verdict: Verdict | None) -> None:
                                 f"retry after {verdict.reset} s.")
         error.data = {"headers": verdict.headers()}
         raise error
+
+
+def counted_write(store, token_name: str, write: Callable[[tuple | None], object]) -> object:
+    """Run `write(count_hit)` for an authenticated unsafe request, counting it against its token's write limit.
+
+    The store counts the request inside the write's own transaction (one commit
+    per append, not two); if the request fails before the store counted it
+    (a malformed body, say), it is counted on its own, as every request is.
+    Over the limit: 429, and nothing written.
+    """
+    window = current_app.extensions["rate_limits"].write_window(f"token:{token_name}")
+    if window is None:
+        return write(None)
+    try:
+        result = write(window.hit)
+    except Exception as exc:
+        hits = getattr(exc, "rate_hits", None)
+        if hits is None:
+            hits = store.count_hit(*window.hit[:2])
+        enforce(window.verdict(hits))
+        raise
+    hits = result.rate_hits
+    enforce(window.verdict(store.count_hit(*window.hit[:2]) if hits is None else hits))
+    return result
 
 
 def limit_token_writes(store, token_name: str) -> None:

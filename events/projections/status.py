@@ -124,7 +124,12 @@ def projection_of(authority: str, events: list[StoredEvent], today: date) -> Pro
     from events.projections.by_date import status_by_date
 
     views = resolve(events)
-    state = fold(views, today)
+    return stored_projection(authority, events, fold(views, today), status_by_date(authority, views))
+
+
+def stored_projection(authority: str, events: list[StoredEvent], state: Fold,
+                      status_rows: list[tuple[str, bytes]], status_rows_from: str | None = None) -> Projection:
+    """The stored projection from the stream's state today and its status-by-date rows (all, or those from a day)."""
     doc = status_document(authority, state)
     overall = doc["overall"] or {}
     return Projection(
@@ -142,7 +147,8 @@ def projection_of(authority: str, events: list[StoredEvent], today: date) -> Pro
         concerns=[_concern_row(c) for c in state.concerns.values()],
         judgements=[{k: j[k] for k in ("event_id", "effective_on", "framework", "area", "normalised_area", "label", "grade")}
                     for j in state.judgements],
-        status_by_date=status_by_date(authority, views),
+        status_by_date=status_rows,
+        status_by_date_from=status_rows_from,
     )
 
 

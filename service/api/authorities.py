@@ -12,6 +12,7 @@ from service.api.caching import IF_NONE_MATCH, etag_for, not_modified, stamp
 from service.api.formats import answer, format_docs, negotiate
 from service.api.requests import idempotency_key, json_body
 from service.auth import require_token
+from service.ratelimit import counted_write
 from service.problems import problem
 
 blp = Blueprint("authorities", __name__, url_prefix="/api", description="Authorities and their record")
@@ -179,9 +180,10 @@ def post_event(slug):
     """Append an event to an authority's stream (bearer token)."""
     svc = services()
     queries.authority_or_404(svc.registry, slug)
-    token = require_token(svc.store, slug)
-    result = append_event(svc.store, svc.registry, slug, json_body(), idempotency_key=idempotency_key(),
-                          recorded_by=token.name, today=today)
+    token = require_token(svc.store, slug, count=False)
+    result = counted_write(svc.store, token.name, lambda hit: append_event(
+        svc.store, svc.registry, slug, json_body(), idempotency_key=idempotency_key(), recorded_by=token.name,
+        today=today, count_hit=hit))
     headers = {"Location": url_for("events.get_event", event_id=result.event.event_id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

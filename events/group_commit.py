@@ -1,0 +1,117 @@
+"""Group commit: one writer thread per process commits the appends queued meanwhile in one transaction.
+
+A durable commit costs an fsync, and SQLite has one writer at a time: with a
+transaction per append, the service's request threads queue for the write lock
+(sleeping in SQLite's busy handler) and pay an fsync each. Here each request
+thread hands its work to the process's writer thread and waits; the writer
+takes everything queued, opens one `BEGIN IMMEDIATE` transaction, runs each
+piece of work in its own savepoint, commits once, and only then answers each
+request. So:
+
+- every piece of work is still run whole, with its own checks against what the
+  ones before it in the transaction wrote (versions, idempotency keys, chains);
+- one that raises is rolled back to its savepoint, and the others commit;
+- nothing is answered before the commit that makes it durable; if the commit
+  (or the transaction) fails, every request in it gets the error, and nothing
+  in it was stored.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+T = TypeVar("T")
+MAX_GROUP = 64  # pieces of work per transaction: bounds how long one transaction holds the write lock
+
+
+class GroupCommitter:
+    """A writer thread running submitted work on its own connection, a group per transaction."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
+                 after: Callable[[bool], None] = lambda committed: None):
+        self._connect = connect  # called on the writer thread: the connection it returns is used there only
+        self._lock_path = lock_path
+        self._after = after  # told on the writer thread, after each group, whether it committed
+        self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    @property
+    def usable(self) -> bool:
+        """False in a forked child (the writer thread did not come with it) or once the thread has stopped."""
+        return self._pid == os.getpid() and self._thread.is_alive()
+
+    def on_writer_thread(self) -> bool:
+        """Whether the caller is the writer thread itself (its work must run in place, not be queued)."""
+        return threading.current_thread() is self._thread
+
+    def submit(self, work: Callable[[], T]) -> T:
+        """Run `work` in the next group's transaction; its result once committed, or its (or the commit's) error."""
+        future: Future = Future()
+        self._queue.put((work, future))
+        return future.result()
+
+    def _run(self) -> None:
+        conn = self._connect()
+        lock = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        while True:
+            group = [self._queue.get()]
+            try:
+                # The writers of every process take turns through this lock, waiting in the kernel and woken as
+                # soon as it is free, rather than polling SQLite's write lock with ever longer sleeps (its busy
+                # handler), which let one process starve the other for seconds. What queues meanwhile joins the group.
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    while len(group) < MAX_GROUP:
+                        try:
+                            group.append(self._queue.get_nowait())
+                        except queue.Empty:
+                            break
+                    try:
+                        self._commit(conn, group)
+                    except BaseException:
+                        self._after(False)
+                        raise
+                    self._after(True)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+            except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    @staticmethod
+    def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        outcomes: list[tuple[Future, object, BaseException | None]] = []
+        try:
+            for work, future in group:
+                conn.execute("SAVEPOINT grouped")
+                try:
+                    value = work()
+                except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
+                    if not conn.in_transaction:
+                        raise  # the error ended the whole transaction: nothing in it stands
+                    conn.execute("ROLLBACK TO grouped")
+                    conn.execute("RELEASE grouped")
+                    outcomes.append((future, None, exc))
+                else:
+                    conn.execute("RELEASE grouped")
+                    outcomes.append((future, value, None))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        for future, value, error in outcomes:
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)

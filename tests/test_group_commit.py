@@ -1,0 +1,113 @@
+"""Group commit: work queued together commits in one transaction, each piece in its own savepoint.
+
+A real SQLite file in WAL with synchronous=FULL, real threads. The store's own
+appends through the writer are covered by the contract tests' `sqlite-grouped`
+backend (tests/test_store_contract.py); these pin down the writer itself.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from events.group_commit import GroupCommitter
+from events.sqlite_store import connect
+
+
+@pytest.fixture
+def path(tmp_path) -> str:
+    path = str(tmp_path / "g.db")
+    db = connect(path)
+    db.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+    db.conn.close()
+    return path
+
+
+def _committer(path: str, outcomes: list | None = None) -> tuple[GroupCommitter, dict]:
+    holder = {}
+
+    def open_connection():
+        holder["conn"] = connect(path).conn
+        return holder["conn"]
+
+    after = (lambda committed: outcomes.append(committed)) if outcomes is not None else (lambda committed: None)
+    return GroupCommitter(open_connection, path + "-writer.lock", after=after), holder
+
+
+def _count(path: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM t").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_work_queued_together_commits_together_and_a_failing_piece_leaves_the_others(path):
+    outcomes: list[bool] = []
+    committer, holder = _committer(path, outcomes)
+    gate, started = threading.Event(), threading.Event()
+
+    def blocker():
+        started.set()
+        gate.wait(10)  # hold the writer while the others queue behind it
+        return "first"
+
+    def insert(x):
+        def work():
+            holder["conn"].execute("INSERT INTO t (x) VALUES (?)", (x,))
+            return holder["conn"].execute("SELECT count(*) FROM t").fetchone()[0]
+        return work
+
+    results: dict = {}
+
+    def run(name, work):
+        try:
+            results[name] = committer.submit(work)
+        except Exception as exc:  # noqa: BLE001
+            results[name] = exc
+
+    first = threading.Thread(target=run, args=("first", blocker))
+    first.start()
+    started.wait(10)
+    queued = [threading.Thread(target=run, args=(f"x{x}-{n}", insert(x))) for n, x in enumerate((1, 2, 2, 3))]
+    for thread in queued:
+        thread.start()
+    while committer._queue.qsize() < 4:  # all four are waiting behind the blocker
+        threading.Event().wait(0.01)
+    assert _count(path) == 0
+    gate.set()
+    for thread in [first, *queued]:
+        thread.join(10)
+    failures = [v for v in results.values() if isinstance(v, Exception)]
+    assert len(failures) == 1 and isinstance(failures[0], sqlite3.IntegrityError)  # the second x=2 only
+    assert sorted(v for v in results.values() if isinstance(v, int)) == [1, 2, 3]  # each saw the ones before it
+    assert _count(path) == 3
+    assert outcomes == [True, True]  # the blocker's group, then the other four in one
+
+
+def test_a_group_whose_transaction_fails_answers_every_piece_with_the_error_and_stores_nothing(path):
+    outcomes: list[bool] = []
+    committer, holder = _committer(path, outcomes)
+
+    def fine():
+        holder["conn"].execute("INSERT INTO t (x) VALUES (1)")
+        return "stored?"
+
+    assert committer.submit(fine) == "stored?"
+    other = sqlite3.connect(path, timeout=0.1)
+    other.execute("PRAGMA busy_timeout = 100")
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds SQLite's write lock throughout
+    try:
+        holder["conn"].execute("PRAGMA busy_timeout = 100")  # the service waits 10 s; cut short here
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (2)"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _count(path) == 1
+    assert outcomes == [True, False]
+    assert committer.usable  # the writer outlives a failed group
+    holder["conn"].execute("PRAGMA busy_timeout = 10000")
+    assert committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (3)").rowcount) == 1
+    assert _count(path) == 2

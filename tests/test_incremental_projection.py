@@ -1,0 +1,107 @@
+"""Appends remake only the projection rows they can change, and what is stored equals a whole remake.
+
+Streams come from the benchmark's generator (back-filled events, corrections,
+retractions, concern updates), appended one at a time through `append_event`,
+so each append takes the incremental path; after every append the stored
+projection must be exactly what `projection_of` makes from the whole stream.
+"""
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bench import generate
+from events.appending import append_event
+from events.projections.incremental import StreamProjector, first_changed_day
+from events.projections.status import projection_of
+from events.projections.views import resolve
+from events.registry import Registry
+from events.sqlite_store import SQLiteStore
+from migrations.migrations import upgrade
+from tests.conftest import StepClock
+
+
+def _stored(store: SQLiteStore, slug: str) -> dict:
+    db = store.db
+    return {
+        "status": db.execute("SELECT stream_version, last_position, last_effective_on, overall_grade, overall_label, "
+                             "framework, inspection_effective_on, regime, status FROM authority_status "
+                             "WHERE authority = ?", (slug,)).fetchall(),
+        "concerns": sorted(db.execute("SELECT * FROM concerns WHERE authority = ?", (slug,)).fetchall()),
+        "judgements": sorted(db.execute("SELECT * FROM judgements WHERE authority = ?", (slug,)).fetchall(),
+                             key=repr),
+        "by_date": db.execute("SELECT valid_from, entry FROM status_by_date WHERE authority = ? ORDER BY valid_from",
+                              (slug,)).fetchall(),
+    }
+
+
+def _remade(store: SQLiteStore, slug: str, today: date) -> dict:
+    """The same rows, from a whole remake written into a scratch transaction and rolled back."""
+    projection = projection_of(slug, store.read_stream(slug), today)
+    db = store.db
+    db.execute("BEGIN")
+    try:
+        store._write_projection(slug, projection)
+        return _stored(store, slug)
+    finally:
+        db.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("seed, today", [(3, date(2026, 11, 23)), (11, date(2026, 11, 23)), (5, date(2016, 6, 1))])
+def test_every_append_stores_what_a_whole_remake_stores(tmp_path, seed, today):
+    out = tmp_path / "h.ndjson"
+    registry = Registry.load(generate.write(out, 2, 70, seed=seed))
+    upgrade(str(tmp_path / "t.db"), registry)
+    store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    kinds = set()
+    for line in out.read_text().splitlines():
+        body = json.loads(line)
+        slug = body.pop("authority")
+        kinds.add(body["kind"])
+        append_event(store, registry, slug, body, recorded_by="test", today=lambda: today)
+        assert _stored(store, slug) == _remade(store, slug, today), f"after {body['kind']} {body['event_id']}"
+    assert {"correction", "retraction", "concern_update"} <= kinds
+
+
+def test_an_append_after_the_last_date_remakes_only_the_last_chunk(seeded_store):
+    events = seeded_store.read_stream("manchester")
+    whole = projection_of("manchester", events, date(2026, 11, 23))
+    assert len(whole.status_by_date) > 1
+    since = StreamProjector("manchester", date(2026, 11, 23)).since(events, events[-1].version - 1)
+    assert since.status_by_date == whole.status_by_date[-len(since.status_by_date):]
+    assert len(since.status_by_date) < len(whole.status_by_date)
+    assert since.status_by_date_from == since.status_by_date[0][0]
+    assert since.status == whole.status and since.concerns == whole.concerns
+
+
+def test_a_retraction_changes_entries_from_its_targets_date(seeded_store):
+    events = seeded_store.read_stream("manchester")
+    target = events[3]
+    retraction = type(target)(**dict(target.to_dict(), event_id="r", kind="retraction", version=len(events) + 1,
+                                     position=10_000, effective_on="2026-11-01", date_precision="day",
+                                     payload={"target_event_id": target.event_id, "reason": "wrong authority"}))
+    before = {v.event_id: v.effective.first for v in resolve(events)}[target.event_id]
+    assert first_changed_day([*events, retraction], resolve([*events, retraction]), len(events)) == before
+
+
+def test_back_dated_appends_on_one_day_store_what_a_whole_remake_stores(tmp_path):
+    """As the benchmark's load appends: many events on one day months before the stream's last, and a few others."""
+    out = tmp_path / "h.ndjson"
+    registry = Registry.load(generate.write(out, 1, 60, seed=2))
+    upgrade(str(tmp_path / "t.db"), registry)
+    store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    today = date(2026, 11, 23)
+    for line in out.read_text().splitlines():
+        body = json.loads(line)
+        append_event(store, registry, body.pop("authority"), body, recorded_by="test", today=lambda: today)
+    slug = "bench-00001"
+    stream = generate.Stream(slug, random.Random(1), date(2026, 1, 1), 1.0)
+    days = [date(2026, 6, 1)] * 12 + [date(2026, 10, 30), date(2026, 6, 1), date(2025, 2, 3), date(2026, 6, 1)]
+    for day in days:
+        body = generate.ungraded(stream, day)
+        body.pop("authority")
+        append_event(store, registry, slug, body, recorded_by="test", today=lambda: today)
+        assert _stored(store, slug) == _remade(store, slug, today), f"after an event on {day}"
