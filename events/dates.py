@@ -9,6 +9,7 @@ depending on an imprecise date.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -29,12 +30,15 @@ class PartialDate:
     last: date
     precision: str
 
-    @property
+    @functools.cached_property
     def iso(self) -> str:
         """The date in the form its precision allows: 2014-06-01, 2014-06 or 2014."""
-        return {"day": self.first.isoformat(), "month": self.first.isoformat()[:7], "year": str(self.first.year)}[
-            self.precision
-        ]
+        # Cached: projections read it for every stored status entry (a frozen date never changes form).
+        if self.precision == "day":
+            return self.first.isoformat()
+        if self.precision == "month":
+            return self.first.isoformat()[:7]
+        return str(self.first.year)
 
     def contains(self, day: date) -> bool:
         """Whether a day falls within this date's interval."""
@@ -59,6 +63,15 @@ def parse_partial(text: str, precision: str | None = None) -> PartialDate:
 
     Raises ValueError with a reason a person can act on.
     """
+    if isinstance(text, str) and (precision is None or isinstance(precision, str)):
+        return _parse_text(text, precision)
+    return _parse_text.__wrapped__(text, precision)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_text(text: str, precision: str | None) -> PartialDate:
+    # Cached: replays parse every event's dates again, and histories repeat a few thousand dates.
+    # PartialDate is frozen, so one instance can be shared (errors are not cached: they re-raise).
     if not isinstance(text, str):
         raise ValueError("must be a date string: YYYY-MM-DD, YYYY-MM or YYYY")
     form = precision_of(text)

@@ -24,17 +24,23 @@ def state_of(events: list[StoredEvent], as_of: date, known_at: str | None = None
 
 def status_document(authority: str, state: Fold, known_at: str | None = None) -> dict:
     """The status of DESIGN §5 on `state.as_of`."""
-    concerns = list(state.concerns.values())
+    day = state.as_of.isoformat()
+    open_count = overdue = 0
+    for concern in state.concerns.values():  # is_overdue's rule, with the day formatted once
+        if concern["state"] == "open":
+            open_count += 1
+            if concern["due_on"] is not None and concern["due_on"] < day:
+                overdue += 1
     return {
         "authority": authority,
-        "as_of": state.as_of.isoformat(),
+        "as_of": day,
         "known_at": known_at,
         "overall": overall_of(state.inspection) if state.inspection else None,
         "judgements": _judgements_in_force(state.inspection),
         "inspection": _inspection_summary(state.inspection),
         "regime": _regime(state),
-        "open_concerns": sum(c["state"] == "open" for c in concerns),
-        "overdue_concerns": sum(is_overdue(c, state.as_of) for c in concerns),
+        "open_concerns": open_count,
+        "overdue_concerns": overdue,
         "last_event": _event_summary(state.included[-1]) if state.included else None,
         "next_expected": _next_expected(state),
         "imprecise_dates": _imprecise(state),
