@@ -21,7 +21,8 @@ from events import outbox
 from events.chain import GENESIS, Link, link
 from events.dates import format_timestamp, utc_now
 from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
-from events.store import AppendResult, NewEvent, Projection, Projector, StoredEvent, Token
+from events.store import (AppendResult, NewEvent, Projection, Projector, StoredEvent, StoredProjection,
+                          StreamProjector, Token)
 
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
@@ -165,12 +166,13 @@ class SQLiteStore:
         return AppendResult(stored, replayed=False)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, project: StreamProjector | None = None) -> Iterator[None]:
         """Many appends in one transaction, each stream's projection written once, at the end.
 
         Each append still runs whole (same checks, same insert path) inside its own
         savepoint, so a refused one leaves the others; nothing is visible to readers
-        until the batch commits, projections included.
+        until the batch commits, projections included. `project`, if given, makes each
+        stream's projection from its events and what is stored of its projection so far.
         """
         if getattr(self._local, "deferred", None) is not None:
             raise RuntimeError("batches do not nest")
@@ -178,8 +180,11 @@ class SQLiteStore:
         try:
             with self.db.atomic():
                 yield
-                for authority, project in deferred.items():
-                    self._write_projection(authority, project(self.read_stream(authority)))
+                for authority, projector in deferred.items():
+                    events = self.read_stream(authority)
+                    projection = projector(events) if project is None else \
+                        project(authority, events, self._stored_projection(authority))
+                    self._write_projection(authority, projection)
         finally:
             self._local.deferred = None
 
@@ -404,6 +409,14 @@ class SQLiteStore:
         _insert_rows(db, "judgements", [dict(j, authority=authority) for j in projection.judgements])
         db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                             [(authority, day, entry) for day, entry in projection.status_by_date])
+
+    def _stored_projection(self, authority: str) -> StoredProjection | None:
+        version = self._query("SELECT stream_version FROM authority_status WHERE authority = ?", (authority,))
+        if not version:
+            return None
+        rows = self._query("SELECT valid_from, entry FROM status_by_date WHERE authority = ? ORDER BY valid_from",
+                           (authority,))
+        return StoredProjection(version[0][0], [tuple(r) for r in rows])
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

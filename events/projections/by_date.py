@@ -17,7 +17,9 @@ from datetime import date
 
 from events.projections.fold import Fold, step
 from events.projections.status import imprecise_note, status_document
-from events.projections.views import View
+from events.dates import parse_partial
+from events.projections.views import META_KINDS, View
+from events.store import StoredEvent
 
 BEFORE_ANY = date.min
 # Entries per stored row: 16 compress to about 160 bytes an entry (8: 220), and a read still
@@ -26,25 +28,58 @@ BEFORE_ANY = date.min
 CHUNK = 16
 
 
-def status_by_date(authority: str, views: list[View]) -> list[tuple[str, bytes]]:
+def status_by_date(authority: str, views: list[View],
+                   reuse: tuple[list[tuple[str, bytes]], date] | None = None) -> list[tuple[str, bytes]]:
     """Stored rows (first day, chunk): the entries for the empty stream and each day on which events take effect.
 
     Entries go CHUNK consecutive days to a row and are compressed together: each
     differs little from the one before, so a chunk costs little more than one entry.
+    `reuse` is (rows stored before, a day before which no entry has changed): stored
+    rows whose days all fall before that day are kept as they are, not made again.
     """
-    state = Fold(as_of=BEFORE_ANY)
-    days, entries = [BEFORE_ANY.isoformat()], [_entry(authority, state)]
     active = [v for v in views if v.active]
+    days = [BEFORE_ANY] + sorted({v.effective.first for v in active})
+    kept = _reusable(reuse, days) if reuse else []
+    start = len(kept) * CHUNK  # the first day whose entry is made here
+    state = Fold(as_of=BEFORE_ANY)
+    entries = [_entry(authority, state)] if start == 0 else []
     index = 0
-    while index < len(active):
-        day = active[index].effective.first
+    for number, day in enumerate(days[1:], 1):
         while index < len(active) and active[index].effective.first == day:
             step(state, active[index])
             index += 1
-        state.as_of = day
-        days.append(day.isoformat())
-        entries.append(_entry(authority, state))
-    return [(days[i], _chunk(days[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(days), CHUNK)]
+        if number >= start:
+            state.as_of = day
+            entries.append(_entry(authority, state))
+    names = [d.isoformat() for d in days[start:]]
+    return kept + [(names[i], _chunk(names[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(names), CHUNK)]
+
+
+def _reusable(reuse: tuple[list[tuple[str, bytes]], date], days: list[date]) -> list[tuple[str, bytes]]:
+    """The stored rows, from the first, whose days all fall before the first changed day and still begin where
+    the days now put a row's first day."""
+    stored, changed = reuse
+    kept = []
+    for i, (first, _) in enumerate(stored[:-1]):
+        following = stored[i + 1][0]
+        # The row's last day is before the next row's first; every day before `changed` is as it was.
+        if following > changed.isoformat() or (i + 1) * CHUNK >= len(days) \
+                or days[i * CHUNK].isoformat() != first or days[(i + 1) * CHUNK].isoformat() != following:
+            break
+        kept.append(stored[i])
+    return kept
+
+
+def unchanged_before(events: list[StoredEvent], made_from: int) -> date | None:
+    """The first day whose stored entry the events after version `made_from` may change (None: any day may
+    have changed). A new event changes only entries from its own first day; a correction or retraction
+    can move or remove an earlier event, so any day."""
+    newer = [e for e in events if e.version > made_from]
+    if made_from <= 0 or any(e.kind in META_KINDS for e in newer):
+        return None
+    if not newer:
+        return date.max
+    return min(parse_partial(e.effective_on, e.date_precision).first for e in newer)
 
 
 def _chunk(days: list[str], entries: list[dict]) -> bytes:

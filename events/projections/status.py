@@ -12,7 +12,7 @@ from events.frameworks import FRAMEWORKS
 from events.projections.fold import Fold, fold, is_inadequate, is_overdue, overall_of
 from events.projections.views import View, resolve
 from events.schemas import REGIME_MEASURES as REGIME_IN_FORCE
-from events.store import Projection, StoredEvent
+from events.store import Projection, StoredEvent, StoredProjection
 
 CONCERN_STATES = ("open", "overdue", "closed", "all")
 
@@ -124,12 +124,22 @@ def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
     return [j for j in state.judgements if area is None or area in (j["area"], j["normalised_area"])]
 
 
-def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
-    """What is stored for an authority: its state today, from everything known."""
+def projection_of(authority: str, events: list[StoredEvent], today: date,
+                  previous: StoredProjection | None = None) -> Projection:
+    """What is stored for an authority: its state today, from everything known.
+
+    With `previous` (what is stored, made from the stream's first versions), the
+    status_by_date rows wholly before the first day the newer events change are
+    reused rather than made again: the same rows, at a cost that grows with what changed.
+    """
     # Imported here: by_date builds on this module's documents.
-    from events.projections.by_date import status_by_date
+    from events.projections.by_date import status_by_date, unchanged_before
 
     views = resolve(events)
+    reuse = None
+    if previous is not None:
+        since = unchanged_before(events, previous.stream_version)
+        reuse = (previous.status_by_date, since) if since is not None else None
     state = fold(views, today)
     doc = status_document(authority, state)
     overall = doc["overall"] or {}
@@ -148,7 +158,7 @@ def projection_of(authority: str, events: list[StoredEvent], today: date) -> Pro
         concerns=[_concern_row(c) for c in state.concerns.values()],
         judgements=[{k: j[k] for k in ("event_id", "effective_on", "framework", "area", "normalised_area", "label", "grade")}
                     for j in state.judgements],
-        status_by_date=status_by_date(authority, views),
+        status_by_date=status_by_date(authority, views, reuse),
     )
 
 
