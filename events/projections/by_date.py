@@ -42,7 +42,8 @@ def status_by_date(authority: str, views: list[View],
     kept = _reusable(reuse, days) if reuse else []
     start = len(kept) * CHUNK  # the first day whose entry is made here
     state = Fold(as_of=BEFORE_ANY)
-    entries = [_entry(authority, state)] if start == 0 else []
+    memo: dict = {}  # the inspection parts, made once per inspection in force (entries are only serialised)
+    entries = [_entry(authority, state, memo)] if start == 0 else []
     index = 0
     for number, day in enumerate(days[1:], 1):
         while index < len(active) and active[index].effective.first == day:
@@ -50,7 +51,7 @@ def status_by_date(authority: str, views: list[View],
             index += 1
         if number >= start:
             state.as_of = day
-            entries.append(_entry(authority, state))
+            entries.append(_entry(authority, state, memo))
     names = [d.isoformat() for d in days[start:]]
     return kept + [(names[i], _chunk(names[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(names), CHUNK)]
 
@@ -102,8 +103,8 @@ def regroup(stored: list[bytes]) -> list[tuple[str, bytes]]:
     return [(days[i], _compress(days[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(days), CHUNK)]
 
 
-def _entry(authority: str, state: Fold) -> dict:
-    doc = status_document(authority, state)
+def _entry(authority: str, state: Fold, memo: dict | None = None) -> dict:
+    doc = status_document(authority, state, memo=memo)
     due = sorted(c["due_on"] for c in state.concerns.values() if c["state"] == "open" and c["due_on"] is not None)
     imprecise = [{"first": v.effective.first.isoformat(), "last": v.effective.last.isoformat(),
                   "item": imprecise_note(v)} for v in state.included if v.effective.imprecise]

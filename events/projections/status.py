@@ -22,9 +22,15 @@ def state_of(events: list[StoredEvent], as_of: date, known_at: str | None = None
     return fold(resolve(events, known_at), as_of)
 
 
-def status_document(authority: str, state: Fold, known_at: str | None = None) -> dict:
-    """The status of DESIGN §5 on `state.as_of`."""
+def status_document(authority: str, state: Fold, known_at: str | None = None, *, memo: dict | None = None) -> dict:
+    """The status of DESIGN §5 on `state.as_of`.
+
+    `memo`, a dict kept by a caller making many documents of one stream (projections.by_date),
+    lets the parts that depend only on the inspection in force be made once per inspection;
+    the documents made with it share those parts, so they must be read, not changed.
+    """
     day = state.as_of.isoformat()
+    overall, judgements, inspection, inadequate = _inspection_parts(state.inspection, memo)
     open_count = overdue = 0
     for concern in state.concerns.values():  # is_overdue's rule, with the day formatted once
         if concern["state"] == "open":
@@ -35,17 +41,31 @@ def status_document(authority: str, state: Fold, known_at: str | None = None) ->
         "authority": authority,
         "as_of": day,
         "known_at": known_at,
-        "overall": overall_of(state.inspection) if state.inspection else None,
-        "judgements": _judgements_in_force(state.inspection),
-        "inspection": _inspection_summary(state.inspection),
+        "overall": overall,
+        "judgements": judgements,
+        "inspection": inspection,
         "regime": _regime(state),
         "open_concerns": open_count,
         "overdue_concerns": overdue,
         "last_event": _event_summary(state.included[-1]) if state.included else None,
-        "next_expected": _next_expected(state),
+        "next_expected": _next_expected(state, inadequate),
         "imprecise_dates": _imprecise(state),
         "events_considered": len(state.included),
     }
+
+
+def _inspection_parts(view: View | None, memo: dict | None) -> tuple:
+    """(overall, judgements in force, inspection summary, inadequate?) of the inspection in force."""
+    if view is None:
+        return None, [], None, False
+    if memo is not None:
+        hit = memo.get(id(view))
+        if hit is not None and hit[0] is view:  # the view itself is kept, so its id cannot be reused
+            return hit[1]
+    parts = (overall_of(view), _judgements_in_force(view), _inspection_summary(view), is_inadequate(view))
+    if memo is not None:
+        memo[id(view)] = (view, parts)
+    return parts
 
 
 def _judgements_in_force(view: View | None) -> list[dict]:
@@ -83,14 +103,14 @@ def _event_summary(view: View) -> dict:
             "date_precision": view.effective.precision, "title": view.source.get("title")}
 
 
-def _next_expected(state: Fold) -> list[dict]:
+def _next_expected(state: Fold, inadequate: bool) -> list[dict]:
     expected = []
     if state.monitoring:
         expected.append(schedule.next_monitoring_visit(state.monitoring, state.last_monitoring_visit, state.as_of))
     if state.inspection:
         expected.append(schedule.next_inspection(
             {"effective_on": state.inspection.effective.iso, "event_id": state.inspection.event_id},
-            is_inadequate(state.inspection), state.as_of))
+            inadequate, state.as_of))
     return sorted(expected, key=lambda e: e["window"]["latest"])
 
 
