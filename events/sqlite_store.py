@@ -150,7 +150,8 @@ class SQLiteStore:
             current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
             if expected_version is not None and expected_version != current:
                 raise VersionConflict(authority, expected_version, current)
-            stored = self._insert(authority, current + 1, event, recorded_by, request_hash)
+            heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
+            stored, new_link = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=heads)
             if idempotency_key:
                 db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
                            "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
@@ -163,6 +164,9 @@ class SQLiteStore:
             else:
                 deferred[authority] = project
             outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
+        if heads is not None:  # only once the append's savepoint is released: a refused one leaves no trace here
+            heads[""] = (new_link.global_hash, stored.recorded_at)
+            heads[authority] = new_link.stream_hash
         return AppendResult(stored, replayed=False)
 
     @contextmanager
@@ -177,6 +181,9 @@ class SQLiteStore:
         if getattr(self._local, "deferred", None) is not None:
             raise RuntimeError("batches do not nest")
         self._local.deferred = deferred = {}
+        # The global head (with the last recorded_at) and each stream's head, as this batch's appends leave them:
+        # the batch holds the write lock throughout, so only its own appends move them.
+        self._local.heads = {}
         try:
             with self.db.atomic():
                 yield
@@ -186,7 +193,7 @@ class SQLiteStore:
                         project(authority, events, self._stored_projection(authority))
                     self._write_projection(authority, projection)
         finally:
-            self._local.deferred = None
+            self._local.deferred = self._local.heads = None
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
@@ -208,10 +215,14 @@ class SQLiteStore:
         return None
 
     def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str,
-                recorded_at: str | None = None) -> StoredEvent:
-        """Insert one event (every write of an event goes through here); `recorded_at` only when restoring."""
+                recorded_at: str | None = None, heads: dict | None = None) -> tuple[StoredEvent, Link]:
+        """Insert one event and its chain link (every write of an event goes through here); `recorded_at` only
+        when restoring; `heads`, a batch's known chain heads (see `batch`), saves reading them again."""
         # Transaction time never runs backwards, even if the wall clock does.
-        last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        if heads and "" in heads:
+            last = [(heads[""][1],)]
+        else:
+            last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
         if recorded_at is None:
             recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
         elif last and recorded_at < last[0][0]:
@@ -230,16 +241,24 @@ class SQLiteStore:
             date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
             recorded_by=recorded_by, payload=event.payload, source=event.source,
         )
-        self._write_link(stored)
-        return stored
+        return stored, self._write_link(stored, heads or {})
 
-    def _write_link(self, event: StoredEvent) -> None:
+    def _write_link(self, event: StoredEvent, heads: dict) -> Link:
         """Chain the event just inserted onto its stream's head and the global head (same transaction)."""
-        global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
-        stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h ON h.position = e.position "
-                                  "WHERE e.authority = ? AND e.version = ?", (event.authority, event.version - 1))
-        _insert_links(self.db, [link(event, stream_head[0][0] if stream_head else GENESIS,
-                                     global_head[0][0] if global_head else GENESIS)])
+        if "" in heads:
+            global_head = [(heads[""][0],)]
+        else:
+            global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
+        if event.authority in heads:
+            stream_head = [(heads[event.authority],)]
+        else:
+            stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h "
+                                      "ON h.position = e.position WHERE e.authority = ? AND e.version = ?",
+                                      (event.authority, event.version - 1))
+        new_link = link(event, stream_head[0][0] if stream_head else GENESIS,
+                        global_head[0][0] if global_head else GENESIS)
+        _insert_links(self.db, [new_link])
+        return new_link
 
     def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
         """Write exported records (`export_records`) into an empty store, keeping their recorded_at,
@@ -270,8 +289,8 @@ class SQLiteStore:
             raise ValueError(f"version {record['version']} of {authority} does not follow version {current}")
         event = NewEvent(**{k: record[k] for k in ("event_id", "kind", "schema_version", "effective_on",
                                                    "date_precision", "occurred", "payload", "source")})
-        stored = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
-                              recorded_at=record["recorded_at"])
+        stored, _ = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
+                                 recorded_at=record["recorded_at"])
         if stored.position != record["position"]:
             raise ValueError(f"position {record['position']} would be stored as {stored.position}: "
                              "positions must run on from 1 without gaps")

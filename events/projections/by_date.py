@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from datetime import date
 
 from events.projections.fold import Fold, step
-from events.projections.status import imprecise_note, status_document
+from events.projections.status import imprecise_note, imprecise_views, status_document
 from events.dates import parse_partial
 from events.projections.views import META_KINDS, View
 from events.store import StoredEvent
@@ -107,7 +107,7 @@ def _entry(authority: str, state: Fold, memo: dict | None = None) -> dict:
     doc = status_document(authority, state, memo=memo)
     due = sorted(c["due_on"] for c in state.concerns.values() if c["state"] == "open" and c["due_on"] is not None)
     imprecise = [{"first": v.effective.first.isoformat(), "last": v.effective.last.isoformat(),
-                  "item": imprecise_note(v)} for v in state.included if v.effective.imprecise]
+                  "item": imprecise_note(v)} for v in imprecise_views(state, memo)]
     return {"doc": doc, "due": due, "imprecise": imprecise}
 
 

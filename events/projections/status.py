@@ -49,7 +49,7 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
         "overdue_concerns": overdue,
         "last_event": _event_summary(state.included[-1]) if state.included else None,
         "next_expected": _next_expected(state, inadequate),
-        "imprecise_dates": _imprecise(state),
+        "imprecise_dates": _imprecise(state, memo),
         "events_considered": len(state.included),
     }
 
@@ -114,10 +114,26 @@ def _next_expected(state: Fold, inadequate: bool) -> list[dict]:
     return sorted(expected, key=lambda e: e["window"]["latest"])
 
 
-def _imprecise(state: Fold) -> list[dict]:
+def _imprecise(state: Fold, memo: dict | None = None) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
-    return [imprecise_note(v) for v in state.included
-            if v.effective.imprecise and v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+    return [imprecise_note(v) for v in imprecise_views(state, memo)
+            if v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+
+
+def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
+    """The included events whose dates are imprecise, in order.
+
+    With a `memo` kept across documents made from one growing fold (projections.by_date),
+    only the events included since the last call are looked at.
+    """
+    if memo is None:
+        return [v for v in state.included if v.effective.imprecise]
+    seen, found, included = memo.get("imprecise", (0, [], None))
+    if included is not state.included or seen > len(included):
+        seen, found = 0, []
+    found = found + [v for v in state.included[seen:] if v.effective.imprecise]
+    memo["imprecise"] = (len(state.included), found, state.included)
+    return found
 
 
 def imprecise_note(view: View) -> dict:
