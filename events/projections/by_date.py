@@ -15,6 +15,8 @@ import zlib
 from bisect import bisect_left, bisect_right
 from datetime import date
 
+import orjson
+
 from events.projections.fold import Fold, step
 from events.projections.status import imprecise_note, imprecise_views, status_document
 from events.dates import parse_partial
@@ -84,7 +86,10 @@ def unchanged_before(events: list[StoredEvent], made_from: int) -> date | None:
 
 
 def _chunk(days: list[str], entries: list[dict]) -> bytes:
-    return _compress(days, [json.dumps(e, separators=(",", ":")).encode() for e in entries])
+    # orjson: about a tenth of json.dumps' time for these ~2.5 KB entries (a stream of 100 events makes
+    # about 100 of them on every projection), and the same JSON: compact, keys in order, non-ASCII as
+    # UTF-8 rather than \u escapes (json.loads reads both alike).
+    return _compress(days, [orjson.dumps(e) for e in entries])
 
 
 def _compress(days: list[str], lines: list[bytes]) -> bytes:
