@@ -42,6 +42,6 @@ def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path,
     for slug in store.authorities_with_events():
         stored = store.db.execute("SELECT valid_from, entry FROM status_by_date WHERE authority = ? "
                                   "ORDER BY valid_from", [slug]).fetchall()
-        # Byte for byte what a projection made now writes: no rebuild needed after the upgrade.
+        # What a projection made now writes (byte for byte here; ASCII text): no rebuild needed after the upgrade.
         assert stored == projection_of(slug, store.read_stream(slug), date(2026, 11, 29)).status_by_date
         assert _assert_same_as_fold(store, slug) > 100
