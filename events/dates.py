@@ -9,6 +9,7 @@ depending on an imprecise date.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -30,7 +31,7 @@ class PartialDate:
     last: date
     precision: str
 
-    @property
+    @functools.cached_property
     def iso(self) -> str:
         """The date in the form its precision allows: 2014-06-01, 2014-06 or 2014."""
         if self.precision == "day":

@@ -12,7 +12,7 @@ import uuid
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from events import dates
+from events import compiled_schemas, dates
 from events.frameworks import FRAMEWORKS, TIMESCALES, allowed_labels, label_matches_grade
 
 KINDS = (
@@ -301,7 +301,7 @@ def validate_new_event(body: object) -> dict:
     if not isinstance(body, dict):
         raise InvalidEvent("The request body must be a JSON object.", [{"field": "body", "reason": "must be a JSON object"}])
     try:
-        data = _new_event.load(body)
+        data = compiled_schemas.load(_new_event, body)
     except ValidationError as exc:
         raise InvalidEvent("The event is not valid.", flatten_errors(exc.messages)) from None
     errors: list[dict] = []
@@ -342,7 +342,7 @@ def _normalise_envelope(data: dict, errors: list[dict]) -> dict:
 def _validate_payload(event: dict, errors: list[dict]) -> None:
     schema = _payload_schema(event["kind"], event["schema_version"])
     try:
-        event["payload"] = schema.load(event["payload"])
+        event["payload"] = compiled_schemas.load(schema, event["payload"])
     except ValidationError as exc:
         errors.extend(flatten_errors(exc.messages, "payload"))
         return

@@ -24,7 +24,8 @@ from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
 from events.group_commit import GroupCommitter
-from events.store import AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent, Token
+from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
+                          StoredProjection, StreamProjector, Token)
 
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
@@ -56,6 +57,11 @@ def _row_to_event(row: tuple, decode: Callable[[str], object] = json.loads) -> S
     )
 
 
+def _compact(value: object) -> str:
+    """JSON as events store it: sorted keys, no whitespace (the chain hashes the decoded value, not this text)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def _row_as_stored(row: tuple) -> StoredEvent:
     """The event as its row holds it, even when payload or source is no longer JSON (then kept as text)."""
     return _row_to_event(row, decode=_json_or_text)
@@ -72,6 +78,15 @@ def _insert_links(db: Database, links: list[Link]) -> None:
     db.conn.executemany(f"INSERT INTO event_hashes ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                         [(l.position, l.event_id, l.stream_prev, l.stream_hash, l.global_prev, l.global_hash)
                          for l in links])
+
+
+def _insert_rows(db: Database, table: str, rows: list[dict]) -> None:
+    """Insert rows that all have the same keys (column names) as the first."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        [tuple(row[c] for c in columns) for row in rows])
 
 
 def link_existing_events(db: Database, batch: int = 5000) -> int:
@@ -222,50 +237,62 @@ class SQLiteStore:
                      project: Projector) -> AppendResult:
         """The append's writes, inside a transaction the caller holds."""
         db = self.db
-        # A write first, so this transaction holds the write lock before it reads
-        # anything: a concurrent writer waits here rather than failing later.
-        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
-                   "ON CONFLICT (authority) DO NOTHING", (authority,))
-        replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
-        if replay is not None:
-            return AppendResult(replay, replayed=True)
-        current, last_position = self._query("SELECT version, last_position FROM streams WHERE authority = ?",
-                                             (authority,))[0]
-        if expected_version is not None and expected_version != current:
-            raise VersionConflict(authority, expected_version, current)
-        stored = self._insert(authority, current + 1, event, recorded_by, request_hash)
-        if idempotency_key:
-            db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
-                                                   stored.recorded_at))
-        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
-                   (stored.version, stored.position, authority))
-        deferred = getattr(self._local, "deferred", None)
-        if deferred is None:
-            self._project_after(authority, (current, last_position), stored, project)
-        else:
-            deferred[authority] = project
-        outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
+        with db.atomic():
+            # A write first, so this transaction holds the write lock before it reads
+            # anything: a concurrent writer waits here rather than failing later.
+            db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                       "ON CONFLICT (authority) DO NOTHING", (authority,))
+            replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
+            if replay is not None:
+                return AppendResult(replay, replayed=True)
+            current, last_position = self._query("SELECT version, last_position FROM streams WHERE authority = ?",
+                                                 (authority,))[0]
+            if expected_version is not None and expected_version != current:
+                raise VersionConflict(authority, expected_version, current)
+            heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
+            stored, new_link = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=heads)
+            if idempotency_key:
+                db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
+                           "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
+                                                       stored.recorded_at))
+            db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
+                       (stored.version, stored.position, authority))
+            deferred = getattr(self._local, "deferred", None)
+            if deferred is None:
+                self._project_after(authority, (current, last_position), stored, project)
+            else:
+                deferred[authority] = project
+            outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
+        if heads is not None:  # only once the append's savepoint is released: a refused one leaves no trace here
+            heads[""] = (new_link.global_hash, stored.recorded_at)
+            heads[authority] = new_link.stream_hash
         return AppendResult(stored, replayed=False)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, project: StreamProjector | None = None) -> Iterator[None]:
         """Many appends in one transaction, each stream's projection written once, at the end.
 
         Each append still runs whole (same checks, same insert path) inside its own
         savepoint, so a refused one leaves the others; nothing is visible to readers
-        until the batch commits, projections included.
+        until the batch commits, projections included. `project`, if given, makes each
+        stream's projection from its events and what is stored of its projection so far.
         """
         if getattr(self._local, "deferred", None) is not None:
             raise RuntimeError("batches do not nest")
         self._local.deferred = deferred = {}
+        # The global head (with the last recorded_at) and each stream's head, as this batch's appends leave them:
+        # the batch holds the write lock throughout, so only its own appends move them.
+        self._local.heads = {}
         try:
             with self.db.atomic():
                 yield
-                for authority, project in deferred.items():
-                    self._write_projection(authority, project(self.read_stream(authority)))
+                for authority, projector in deferred.items():
+                    events = self.read_stream(authority)
+                    projection = projector(events) if project is None else \
+                        project(authority, events, self._stored_projection(authority))
+                    self._write_projection(authority, projection)
         finally:
-            self._local.deferred = None
+            self._local.deferred = self._local.heads = None
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
@@ -287,10 +314,14 @@ class SQLiteStore:
         return None
 
     def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str,
-                recorded_at: str | None = None) -> StoredEvent:
-        """Insert one event (every write of an event goes through here); `recorded_at` only when restoring."""
+                recorded_at: str | None = None, heads: dict | None = None) -> tuple[StoredEvent, Link]:
+        """Insert one event and its chain link (every write of an event goes through here); `recorded_at` only
+        when restoring; `heads`, a batch's known chain heads (see `batch`), saves reading them again."""
         # Transaction time never runs backwards, even if the wall clock does.
-        last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        if heads and "" in heads:
+            last = [(heads[""][1],)]
+        else:
+            last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
         if recorded_at is None:
             recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
         elif last and recorded_at < last[0][0]:
@@ -301,7 +332,7 @@ class SQLiteStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event.event_id, authority, version, event.kind, event.schema_version, event.effective_on,
              event.date_precision, event.occurred["start"], event.occurred["end"], recorded_at, recorded_by,
-             json.dumps(event.payload, sort_keys=True), json.dumps(event.source, sort_keys=True), request_hash),
+             _compact(event.payload), _compact(event.source), request_hash),
         )
         stored = StoredEvent(
             event_id=event.event_id, authority=authority, version=version, position=cursor.lastrowid,
@@ -309,16 +340,24 @@ class SQLiteStore:
             date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
             recorded_by=recorded_by, payload=event.payload, source=event.source,
         )
-        self._write_link(stored)
-        return stored
+        return stored, self._write_link(stored, heads or {})
 
-    def _write_link(self, event: StoredEvent) -> None:
+    def _write_link(self, event: StoredEvent, heads: dict) -> Link:
         """Chain the event just inserted onto its stream's head and the global head (same transaction)."""
-        global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
-        stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h ON h.position = e.position "
-                                  "WHERE e.authority = ? AND e.version = ?", (event.authority, event.version - 1))
-        _insert_links(self.db, [link(event, stream_head[0][0] if stream_head else GENESIS,
-                                     global_head[0][0] if global_head else GENESIS)])
+        if "" in heads:
+            global_head = [(heads[""][0],)]
+        else:
+            global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
+        if event.authority in heads:
+            stream_head = [(heads[event.authority],)]
+        else:
+            stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h "
+                                      "ON h.position = e.position WHERE e.authority = ? AND e.version = ?",
+                                      (event.authority, event.version - 1))
+        new_link = link(event, stream_head[0][0] if stream_head else GENESIS,
+                        global_head[0][0] if global_head else GENESIS)
+        _insert_links(self.db, [new_link])
+        return new_link
 
     def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
         """Write exported records (`export_records`) into an empty store, keeping their recorded_at,
@@ -350,8 +389,8 @@ class SQLiteStore:
             raise ValueError(f"version {record['version']} of {authority} does not follow version {current}")
         event = NewEvent(**{k: record[k] for k in ("event_id", "kind", "schema_version", "effective_on",
                                                    "date_precision", "occurred", "payload", "source")})
-        stored = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
-                              recorded_at=record["recorded_at"])
+        stored, _ = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
+                                 recorded_at=record["recorded_at"])
         if stored.position != record["position"]:
             raise ValueError(f"position {record['position']} would be stored as {stored.position}: "
                              "positions must run on from 1 without gaps")
@@ -589,7 +628,7 @@ class SQLiteStore:
         conn = self.db.conn
         conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
         _insert_rows(conn, "authority_status",
-                     [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"]))])
+                     [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"], separators=(",", ":")))])
         concerns = _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns,
                                  written and written[1])
         judgements = _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements,
@@ -602,6 +641,14 @@ class SQLiteStore:
         conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                          [(authority, day, entry) for day, entry in projection.status_by_date])
         return projection.status["status"].get("as_of"), concerns, judgements
+
+    def _stored_projection(self, authority: str) -> StoredProjection | None:
+        version = self._query("SELECT stream_version FROM authority_status WHERE authority = ?", (authority,))
+        if not version:
+            return None
+        rows = self._query("SELECT valid_from, entry FROM status_by_date WHERE authority = ? ORDER BY valid_from",
+                           (authority,))
+        return StoredProjection(version[0][0], [tuple(r) for r in rows])
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

@@ -108,6 +108,19 @@ class Token:
 Projector = Callable[[list[StoredEvent]], Projection]
 
 
+@dataclass(frozen=True)
+class StoredProjection:
+    """What is stored of one stream's projection that a projector can reuse: the stream version it was
+    made from and its status_by_date rows (first day, chunk) in day order."""
+
+    stream_version: int
+    status_by_date: list[tuple[str, bytes]]
+
+
+# A batch's projector: (authority, the whole stream, what is stored of its projection or None) -> Projection.
+StreamProjector = Callable[[str, list[StoredEvent], "StoredProjection | None"], Projection]
+
+
 class EventStore(Protocol):
     """Storage of events, their projections and tokens."""
 
@@ -130,8 +143,9 @@ class EventStore(Protocol):
         the window is then over its limit. Errors carry the count as `rate_hits`.
         """
 
-    def batch(self) -> AbstractContextManager[None]:
-        """Appends made inside commit together; each stream's projection is written once, at the end."""
+    def batch(self, project: StreamProjector | None = None) -> AbstractContextManager[None]:
+        """Appends made inside commit together; each stream's projection is written once, at the end
+        (by `project`, given what is stored, if given; else by the projector of the stream's last append)."""
 
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""

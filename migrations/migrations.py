@@ -433,6 +433,48 @@ def m008_datasette(db: Database) -> None:
         db.execute(f"CREATE VIEW {name} AS {select}")
 
 
+@migrations()
+def m009_write_status_by_date_rowid(db: Database) -> None:
+    """status_by_date as a rowid table, its rows regrouped to today's chunk size (16 entries, was 8).
+
+    A compressed row is 1-3 KB: in m007's WITHOUT ROWID table each spilled to an
+    overflow page and left most of two pages empty (62% of the table's pages
+    unused at 1K events). A rowid table keeps the rows packed; the unique index
+    serves the one lookup (authority, latest valid_from on or before a day).
+    Rows are regrouped from the stored entries, not recomputed, so answers are
+    unchanged and no rebuild is needed. Space freed is reused; VACUUM returns it.
+    """
+    from events.projections.by_date import regroup
+
+    db.execute("ALTER TABLE status_by_date RENAME TO status_by_date_m007")
+    db.execute(
+        """
+        CREATE TABLE status_by_date (
+            id INTEGER PRIMARY KEY,
+            authority TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            entry BLOB NOT NULL,
+            UNIQUE (authority, valid_from)
+        )
+        """
+    )
+    rows: list[tuple[str, str, bytes]] = []
+    current, blobs = None, []
+    for authority, blob in db.execute("SELECT authority, entry FROM status_by_date_m007 ORDER BY authority, valid_from"):
+        if authority != current and blobs:
+            rows.extend((current, day, entry) for day, entry in regroup(blobs))
+            blobs = []
+        current = authority
+        blobs.append(blob)
+        if len(rows) >= 5000:
+            db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)", rows)
+            rows = []
+    if blobs:
+        rows.extend((current, day, entry) for day, entry in regroup(blobs))
+    db.conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)", rows)
+    db.execute("DROP TABLE status_by_date_m007")
+
+
 def sync_authorities(db: Database, registry=None) -> None:
     """Make the `authorities` table match the registry in use: the one given, else $TIMELINE_REGISTRY's, else the
     one the code ships with (projection rows are keyed to it, so every process on one file must use the same)."""

@@ -23,6 +23,7 @@ from service.app import create_app
 from tests.conftest import StepClock
 
 AUTHORITIES, EACH = 4, 60
+TODAY = date(2026, 11, 29)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,12 @@ def _store(path, registry) -> SQLiteStore:
 
 
 def _dump(store: SQLiteStore) -> dict:
-    tables = ("events", "streams", "authority_status", "concerns", "judgements", "status_by_date")
-    return {t: store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    tables = ("events", "streams", "authority_status", "concerns", "judgements")
+    dump = {t: store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    # status_by_date's rowid (m009) depends on the order rows were written, not on what they say.
+    dump["status_by_date"] = store.db.execute("SELECT authority, valid_from, entry FROM status_by_date "
+                                              "ORDER BY 1, 2").fetchall()
+    return dump
 
 
 def test_generate_is_deterministic_by_seed(tmp_path, history):
@@ -165,3 +170,67 @@ def test_rebuild_remakes_a_projection_whose_stream_grew_meanwhile(tmp_path, hist
     fresh = _dump(store)
     store.save_projections([(slug, stale)], lambda s: lambda events: projection_of(s, events, date.today()))
     assert _dump(store) == fresh
+
+
+def test_projection_reusing_stored_status_rows_equals_one_made_whole(history, monkeypatch):
+    """Every split of every stream: rows kept from the projection of the first versions plus rows made for the rest
+    are exactly the rows of a projection made from nothing; and rows are actually kept when nothing earlier changed."""
+    from events.projections import by_date
+    from events.projections.status import projection_of
+    from events.store import StoredProjection
+
+    path, registry = history
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    made = []
+    real_entry = by_date._entry
+    monkeypatch.setattr(by_date, "_entry", lambda *a: made.append(1) or real_entry(*a))
+    store = _store(path.with_name("reuse.db"), registry)
+    assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    reused = 0
+    for slug in sorted({line["authority"] for line in lines}):
+        events = store.read_stream(slug)
+        for k in range(1, len(events), 3):
+            before = projection_of(slug, events[:k], TODAY)
+            made.clear()
+            whole = projection_of(slug, events, TODAY)
+            entries_whole = len(made)
+            made.clear()
+            again = projection_of(slug, events, TODAY, StoredProjection(k, before.status_by_date))
+            assert again == whole, (slug, k)
+            reused += len(made) < entries_whole
+    assert reused >= 3
+
+
+def test_a_load_in_many_small_batches_stores_what_one_batch_stores(tmp_path, history):
+    path, registry = history
+    whole = _store(tmp_path / "whole.db", registry)
+    assert load_lines(whole, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    small = _store(tmp_path / "small.db", registry)
+    assert load_lines(small, registry, path.read_text().splitlines(), recorded_by="bench", batch_size=7).ok
+    assert _dump(small) == _dump(whole)
+
+
+def test_reuse_remakes_rows_from_an_earlier_day_a_new_event_lands_on(tmp_path, history):
+    """A new event on a day that already had events, far back in the stream: every row from that day's is made
+    again (its entry now shows the new event), rows before it are kept."""
+    from events.projections import by_date
+    from events.projections.status import projection_of
+    from events.store import StoredProjection
+
+    path, registry = history
+    store = _store(tmp_path / "early.db", registry)
+    assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    slug = store.authorities_with_events()[0]
+    events = store.read_stream(slug)
+    before = projection_of(slug, events, TODAY)
+    days = [d for d, _ in before.status_by_date]
+    early = sorted({e.effective_on for e in events if e.date_precision == "day" and e.effective_on > days[1]})[2]
+    body = {"kind": "diagnostic", "effective_on": early, "payload": {"provider": "LGA", "title": "Peer review"},
+            "source": {"title": "A peer review"}}
+    append_event(store, registry, slug, body, recorded_by="test")
+    events = store.read_stream(slug)
+    whole = projection_of(slug, events, TODAY)
+    again = projection_of(slug, events, TODAY, StoredProjection(len(events) - 1, before.status_by_date))
+    assert again == whole
+    assert whole.status_by_date != before.status_by_date
+    assert len(days) > 2 and whole.status_by_date[0] == before.status_by_date[0]

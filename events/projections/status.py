@@ -12,7 +12,7 @@ from events.frameworks import FRAMEWORKS
 from events.projections.fold import Fold, fold, is_inadequate, is_overdue, overall_of
 from events.projections.views import View, resolve
 from events.schemas import REGIME_MEASURES as REGIME_IN_FORCE
-from events.store import Projection, StoredEvent
+from events.store import Projection, StoredEvent, StoredProjection
 
 CONCERN_STATES = ("open", "overdue", "closed", "all")
 
@@ -22,24 +22,50 @@ def state_of(events: list[StoredEvent], as_of: date, known_at: str | None = None
     return fold(resolve(events, known_at), as_of)
 
 
-def status_document(authority: str, state: Fold, known_at: str | None = None) -> dict:
-    """The status of DESIGN §5 on `state.as_of`."""
-    concerns = list(state.concerns.values())
+def status_document(authority: str, state: Fold, known_at: str | None = None, *, memo: dict | None = None) -> dict:
+    """The status of DESIGN §5 on `state.as_of`.
+
+    `memo`, a dict kept by a caller making many documents of one stream (projections.by_date),
+    lets the parts that depend only on the inspection in force be made once per inspection;
+    the documents made with it share those parts, so they must be read, not changed.
+    """
+    day = state.as_of.isoformat()
+    overall, judgements, inspection, inadequate = _inspection_parts(state.inspection, memo)
+    open_count = overdue = 0
+    for concern in state.concerns.values():  # is_overdue's rule, with the day formatted once
+        if concern["state"] == "open":
+            open_count += 1
+            if concern["due_on"] is not None and concern["due_on"] < day:
+                overdue += 1
     return {
         "authority": authority,
-        "as_of": state.as_of.isoformat(),
+        "as_of": day,
         "known_at": known_at,
-        "overall": overall_of(state.inspection) if state.inspection else None,
-        "judgements": _judgements_in_force(state.inspection),
-        "inspection": _inspection_summary(state.inspection),
+        "overall": overall,
+        "judgements": judgements,
+        "inspection": inspection,
         "regime": _regime(state),
-        "open_concerns": sum(c["state"] == "open" for c in concerns),
-        "overdue_concerns": sum(is_overdue(c, state.as_of) for c in concerns),
+        "open_concerns": open_count,
+        "overdue_concerns": overdue,
         "last_event": _event_summary(state.included[-1]) if state.included else None,
-        "next_expected": _next_expected(state),
-        "imprecise_dates": _imprecise(state),
+        "next_expected": _next_expected(state, inadequate),
+        "imprecise_dates": _imprecise(state, memo),
         "events_considered": len(state.included),
     }
+
+
+def _inspection_parts(view: View | None, memo: dict | None) -> tuple:
+    """(overall, judgements in force, inspection summary, inadequate?) of the inspection in force."""
+    if view is None:
+        return None, [], None, False
+    if memo is not None:
+        hit = memo.get(id(view))
+        if hit is not None and hit[0] is view:  # the view itself is kept, so its id cannot be reused
+            return hit[1]
+    parts = (overall_of(view), _judgements_in_force(view), _inspection_summary(view), is_inadequate(view))
+    if memo is not None:
+        memo[id(view)] = (view, parts)
+    return parts
 
 
 def _judgements_in_force(view: View | None) -> list[dict]:
@@ -77,21 +103,37 @@ def _event_summary(view: View) -> dict:
             "date_precision": view.effective.precision, "title": view.source.get("title")}
 
 
-def _next_expected(state: Fold) -> list[dict]:
+def _next_expected(state: Fold, inadequate: bool) -> list[dict]:
     expected = []
     if state.monitoring:
         expected.append(schedule.next_monitoring_visit(state.monitoring, state.last_monitoring_visit, state.as_of))
     if state.inspection:
         expected.append(schedule.next_inspection(
             {"effective_on": state.inspection.effective.iso, "event_id": state.inspection.event_id},
-            is_inadequate(state.inspection), state.as_of))
+            inadequate, state.as_of))
     return sorted(expected, key=lambda e: e["window"]["latest"])
 
 
-def _imprecise(state: Fold) -> list[dict]:
+def _imprecise(state: Fold, memo: dict | None = None) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
-    return [imprecise_note(v) for v in state.included
-            if v.effective.imprecise and v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+    return [imprecise_note(v) for v in imprecise_views(state, memo)
+            if v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+
+
+def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
+    """The included events whose dates are imprecise, in order.
+
+    With a `memo` kept across documents made from one growing fold (projections.by_date),
+    only the events included since the last call are looked at.
+    """
+    if memo is None:
+        return [v for v in state.included if v.effective.imprecise]
+    seen, found, included = memo.get("imprecise", (0, [], None))
+    if included is not state.included or seen > len(included):
+        seen, found = 0, []
+    found = found + [v for v in state.included[seen:] if v.effective.imprecise]
+    memo["imprecise"] = (len(state.included), found, state.included)
+    return found
 
 
 def imprecise_note(view: View) -> dict:
@@ -118,13 +160,23 @@ def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
     return [j for j in state.judgements if area is None or area in (j["area"], j["normalised_area"])]
 
 
-def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
-    """What is stored for an authority: its state today, from everything known."""
+def projection_of(authority: str, events: list[StoredEvent], today: date,
+                  previous: StoredProjection | None = None) -> Projection:
+    """What is stored for an authority: its state today, from everything known.
+
+    With `previous` (what is stored, made from the stream's first versions), the
+    status_by_date rows wholly before the first day the newer events change are
+    reused rather than made again: the same rows, at a cost that grows with what changed.
+    """
     # Imported here: by_date builds on this module's documents.
-    from events.projections.by_date import status_by_date
+    from events.projections.by_date import status_by_date, unchanged_before
 
     views = resolve(events)
-    return stored_projection(authority, events, fold(views, today), status_by_date(authority, views))
+    reuse = None
+    if previous is not None:
+        since = unchanged_before(events, previous.stream_version)
+        reuse = (previous.status_by_date, since) if since is not None else None
+    return stored_projection(authority, events, fold(views, today), status_by_date(authority, views, reuse))
 
 
 def stored_projection(authority: str, events: list[StoredEvent], state: Fold,
