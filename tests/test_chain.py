@@ -269,8 +269,9 @@ def test_the_nightly_verify_job_walks_the_whole_chain_and_the_endpoint_reports_i
 def test_equal_json_written_differently_is_not_a_change_but_a_changed_value_is(seeded_store, db_path, client):
     """The quick candidate (SQLite's json() of the stored text) only speeds up: where it misses, the exact
     canonical form decides. Keys reordered or re-spaced: same values, still intact."""
-    tamper(db_path, "UPDATE events SET payload = replace(replace(payload, ', \"', ',  \"'), '{\"', '{ \"') "
-                    "WHERE position = 5")
+    # Stored compact (`,"`) or spaced (`, "`): either way the text gains spaces and keeps its values.
+    tamper(db_path, "UPDATE events SET payload = replace(replace(replace(payload, ', \"', ',\"'), ',\"', ',  \"'), "
+                    "'{\"', '{ \"') WHERE position = 5")
     assert "  " in seeded_store.event_row(5)[12]  # the stored text really changed
     assert client.get("/api/verify").get_json()["ok"] is True and run_verify(db_path).exit_code == 0
     victim = event_at(seeded_store, 11)
