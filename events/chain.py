@@ -26,13 +26,17 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 
 @dataclass(frozen=True)
 class Link:
-    """The stored hashes of one event: its place in its stream's chain and in the global chain."""
+    """The hashes of one event: its place in its stream's chain and in the global chain.
+
+    The store keeps only each link's own hashes; read back, the previous ones are those of the links before it
+    (global_prev None when the position before has no link, stream_prev None when the position has no event).
+    """
 
     position: int
     event_id: str
-    stream_prev: str
+    stream_prev: str | None
     stream_hash: str
-    global_prev: str
+    global_prev: str | None
     global_hash: str
 
 

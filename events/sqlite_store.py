@@ -31,7 +31,9 @@ _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
     "occurred_start, occurred_end, recorded_at, recorded_by, payload, source"
 )
-_LINK_COLUMNS = "position, event_id, stream_prev, stream_hash, global_prev, global_hash"
+# What is stored of a link (m010): each hash as its 32 bytes; the previous hashes are the links before it.
+_LINK_COLUMNS = "position, event_id, stream_hash, global_hash"
+_LEGACY_LINK_COLUMNS = "position, event_id, stream_prev, stream_hash, global_prev, global_hash"  # m005 to m009
 _TOKEN_COLUMNS = "name, created_at, revoked_at, authorities, scope, token_hash"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -74,10 +76,27 @@ def _json_or_text(text: str) -> object:
         return text
 
 
-def _insert_links(db: Database, links: list[Link]) -> None:
-    db.conn.executemany(f"INSERT INTO event_hashes ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                        [(l.position, l.event_id, l.stream_prev, l.stream_hash, l.global_prev, l.global_hash)
+def _insert_links(db: Database, links: list[Link], legacy: bool = False) -> None:
+    """Store links: hashes as bytes, or (`legacy`, for m005's table before m010 converts it) all four as hex."""
+    if legacy:
+        db.conn.executemany(f"INSERT INTO event_hashes ({_LEGACY_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                            [(l.position, l.event_id, l.stream_prev, l.stream_hash, l.global_prev, l.global_hash)
+                             for l in links])
+        return
+    db.conn.executemany(f"INSERT INTO event_hashes ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?)",
+                        [(l.position, l.event_id, bytes.fromhex(l.stream_hash), bytes.fromhex(l.global_hash))
                          for l in links])
+
+
+def _legacy_links(db: Database) -> bool:
+    """True if event_hashes is still m005's table (four hex hashes a link): m010 not applied yet."""
+    return any(row[1] == "stream_prev" for row in db.execute("PRAGMA table_info(event_hashes)"))
+
+
+def hash_hex(value: object) -> str:
+    """A stored hash as hex; a value that is not bytes (written behind the store's back) as its text, so it
+    can never equal a computed hash by accident."""
+    return value.hex() if isinstance(value, bytes) else str(value)
 
 
 def _insert_rows(db: Database, table: str, rows: list[dict]) -> None:
@@ -91,6 +110,7 @@ def _insert_rows(db: Database, table: str, rows: list[dict]) -> None:
 
 def link_existing_events(db: Database, batch: int = 5000) -> int:
     """Chain every stored event, in position order, into an empty `event_hashes` (migration m005); return the count."""
+    legacy = _legacy_links(db)  # called by m005, before m010 reshapes the table
     stream_heads: dict[str, str] = {}
     global_head, after, count = GENESIS, 0, 0
     while rows := db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
@@ -99,7 +119,7 @@ def link_existing_events(db: Database, batch: int = 5000) -> int:
         for event in map(_row_to_event, rows):
             links.append(link(event, stream_heads.get(event.authority, GENESIS), global_head))
             stream_heads[event.authority], global_head = links[-1].stream_hash, links[-1].global_hash
-        _insert_links(db, links)
+        _insert_links(db, links, legacy)
         after, count = rows[-1][3], count + len(rows)
     return count
 
@@ -148,6 +168,38 @@ def _row_to_token(row: tuple) -> Token:
                  tuple(scope.split()), token_hash)
 
 
+class _LinkHeads:
+    """Stored links made whole again during a walk: m010 stores only each link's own hashes, so the previous ones
+    are the links before it. The global one is the link at the position before (None after a position with no
+    link: then only the link's own hash can be checked); the stream one is its stream's link before it."""
+
+    def __init__(self, store: "SQLiteStore", after: int):
+        self._store, self._start = store, after + 1
+        self._streams: dict[str, str] = {}
+        if after <= 0:
+            self._position, self._global = 0, GENESIS
+        else:
+            found = store._query("SELECT global_hash FROM event_hashes WHERE position = ?", (after,))
+            self._position, self._global = (after, hash_hex(found[0][0])) if found else (None, None)
+
+    def link(self, row: tuple | None, authority: str | None) -> Link | None:
+        """The Link of a stored row (_LINK_COLUMNS) whose position holds an event of `authority` (None: no event)."""
+        if row is None:
+            return None
+        position, event_id, stream_hash, global_hash = row
+        stream_hash, global_hash = hash_hex(stream_hash), hash_hex(global_hash)
+        global_prev = self._global if self._position == position - 1 else None
+        stream_prev = None
+        if authority is not None:
+            stream_prev = self._streams.get(authority)
+            if stream_prev is None:
+                found = self._store._stream_link_before(authority, self._start) if self._start > 1 else None
+                stream_prev = hash_hex(found[0]) if found else GENESIS
+            self._streams[authority] = stream_hash
+        self._position, self._global = position, global_hash
+        return Link(position, event_id, stream_prev, stream_hash, global_prev, global_hash)
+
+
 class SQLiteStore:
     """`EventStore` on one SQLite file."""
 
@@ -160,6 +212,7 @@ class SQLiteStore:
         self._tails: dict[str, tuple] = {}
         self._tails_lock = threading.Lock()
         self._local = threading.local()
+        self._legacy_links: bool | None = None  # event_hashes as m005 made it (before m010), once looked up
 
     @property
     def db(self) -> Database:
@@ -354,9 +407,18 @@ class SQLiteStore:
             stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h "
                                       "ON h.position = e.position WHERE e.authority = ? AND e.version = ?",
                                       (event.authority, event.version - 1))
-        new_link = link(event, stream_head[0][0] if stream_head else GENESIS,
-                        global_head[0][0] if global_head else GENESIS)
-        _insert_links(self.db, [new_link])
+        new_link = link(event, hash_hex(stream_head[0][0]) if stream_head else GENESIS,
+                        hash_hex(global_head[0][0]) if global_head else GENESIS)
+        if self._legacy_links is None:
+            self._legacy_links = _legacy_links(self.db)
+        try:
+            _insert_links(self.db, [new_link], self._legacy_links)
+        except sqlite3.DatabaseError:
+            # The table may have been migrated since it was looked at (m010 by another process): look again.
+            legacy, self._legacy_links = self._legacy_links, _legacy_links(self.db)
+            if legacy == self._legacy_links:
+                raise
+            _insert_links(self.db, [new_link], self._legacy_links)
         return new_link
 
     def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
@@ -477,14 +539,16 @@ class SQLiteStore:
         """
         top = self._query("SELECT max(coalesce((SELECT max(position) FROM events), 0), "
                           "coalesce((SELECT max(position) FROM event_hashes), 0))")[0][0]
+        heads = _LinkHeads(self, after)
         while after < top:
             upto = min(after + batch, top)
             events = {row[3]: row for row in self._event_range(after, upto, compact)}
-            links = {row[0]: Link(*row) for row in self._query(
-                f"SELECT {_LINK_COLUMNS} FROM event_hashes WHERE position > ? AND position <= ? ORDER BY position",
-                (after, upto))}
+            rows = self._query(f"SELECT {_LINK_COLUMNS} FROM event_hashes WHERE position > ? AND position <= ? "
+                               "ORDER BY position", (after, upto))
+            links = {row[0]: row for row in rows}
             for position in sorted(events.keys() | links.keys()):
-                yield position, events.get(position), links.get(position)
+                event = events.get(position)
+                yield position, event, heads.link(links.get(position), event[1] if event is not None else None)
             after = upto
 
     def _event_range(self, after: int, upto: int, compact: bool) -> list[tuple]:
@@ -509,12 +573,17 @@ class SQLiteStore:
                              (position,))
 
         def stream_before(authority: str) -> tuple[str, int]:
-            found = self._query("SELECT h.stream_hash, e.version FROM events e JOIN event_hashes h "
-                                "ON h.position = e.position WHERE e.authority = ? AND e.position < ? "
-                                "ORDER BY e.version DESC LIMIT 1", (authority, position))
-            return (found[0][0], found[0][1]) if found else (GENESIS, 0)
+            found = self._stream_link_before(authority, position)
+            return (hash_hex(found[0]), found[1]) if found else (GENESIS, 0)
 
-        return ChainStart(position, before[0][0] if before else GENESIS, stream_before)
+        return ChainStart(position, hash_hex(before[0][0]) if before else GENESIS, stream_before)
+
+    def _stream_link_before(self, authority: str, position: int) -> tuple | None:
+        """(stored stream hash, version) of the stream's last linked event before a position, or None."""
+        found = self._query("SELECT h.stream_hash, e.version FROM events e JOIN event_hashes h "
+                            "ON h.position = e.position WHERE e.authority = ? AND e.position < ? "
+                            "ORDER BY e.version DESC LIMIT 1", (authority, position))
+        return found[0] if found else None
 
     def authorities_with_events(self) -> list[str]:
         """Slugs of every stream that has events."""

@@ -141,9 +141,13 @@ def _check_link(position: int, event_id: str, authority: str, version: int, stre
     def broken(chain: str, reason: str) -> BrokenLink:
         return BrokenLink(position, event_id, authority, chain, reason)
 
-    if stored.global_prev != expected.global_prev:
+    if stored.global_prev is not None and stored.global_prev != expected.global_prev:
         return broken("global", "the previous hash does not match the event before it")
     if stored.global_hash != expected.global_hash:
+        # A link after a position with neither event nor link (global_prev None) was chained onto something
+        # no longer there: its previous event is what is missing, not its own content.
+        if stored.global_prev is None:
+            return broken("global", "the previous hash does not match the event before it")
         return broken("global", "the event's content does not match its hash")
     if version != stream.version + 1:
         return broken("stream", f"version {version} follows version {stream.version}")

@@ -475,6 +475,85 @@ def m009_write_status_by_date_rowid(db: Database) -> None:
     db.execute("DROP TABLE status_by_date_m007")
 
 
+
+_EVENT_HASHES_M010 = """
+    CREATE TABLE event_hashes (
+        position INTEGER PRIMARY KEY REFERENCES events (position),
+        event_id TEXT NOT NULL UNIQUE,
+        stream_hash BLOB NOT NULL,
+        global_hash BLOB NOT NULL
+    )"""
+
+
+@migrations()
+def m010_size_event_hashes(db: Database) -> None:
+    """Smaller files: each link's own hashes as 32 bytes, without the previous links' hashes; an unused index gone.
+
+    m005 stored four 64-character hex hashes a link, two of them copies of the link
+    before it (in the global sequence and in the stream): 316 of 2,551 bytes an event
+    at 20K events. Verification reads the previous hashes from the links before
+    (events.sqlite_store._LinkHeads), so they are checked as before; a database whose
+    stored previous hashes disagree with those links (or with a link missing its event)
+    is refused here, since dropping them would lose that evidence: verify it first.
+    Hash values are kept exactly (hex text that is not a 64-character lowercase hash
+    stays text, so it still fails verification). No query filters events on
+    effective_on, so `events_by_authority_effective` only cost space (35 bytes an event).
+    """
+    db.execute("DROP INDEX IF EXISTS events_by_authority_effective")
+    _check_previous_hashes(db)
+    db.execute("ALTER TABLE event_hashes RENAME TO event_hashes_m005")
+    db.execute(_EVENT_HASHES_M010)
+    after = 0
+    while rows := db.execute("SELECT position, event_id, stream_hash, global_hash FROM event_hashes_m005 "
+                             "WHERE position > ? ORDER BY position LIMIT 5000", (after,)).fetchall():
+        db.conn.executemany("INSERT INTO event_hashes (position, event_id, stream_hash, global_hash) "
+                            "VALUES (?, ?, ?, ?)", [(p, e, _hash_bytes(s), _hash_bytes(g)) for p, e, s, g in rows])
+        after = rows[-1][0]
+    db.execute("DROP TABLE event_hashes_m005")
+    _event_hashes_triggers(db)
+
+
+def _hash_bytes(value: object) -> object:
+    """A stored hex hash as its 32 bytes; anything else (written behind the store's back) unchanged."""
+    if isinstance(value, str) and len(value) == 64 and value == value.lower():
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _check_previous_hashes(db: Database) -> None:
+    """Refuse (RuntimeError) if m005's stored previous hashes say more than the links before them, or a link
+    has no event: what m010 drops must be exactly what verification can read from the other links."""
+    global_head, last, streams = "0" * 64, 0, {}
+    for position, stream_prev, stream_hash, global_prev, global_hash, authority in db.execute(
+            "SELECT h.position, h.stream_prev, h.stream_hash, h.global_prev, h.global_hash, e.authority "
+            "FROM event_hashes h LEFT JOIN events e ON e.position = h.position ORDER BY h.position"):
+        if authority is None or (position == last + 1 and global_prev != global_head) \
+                or stream_prev != streams.get(authority, "0" * 64):
+            raise RuntimeError(f"event_hashes at position {position} disagrees with the links before it: "
+                               "run `timeline verify` with the previous release and restore from a backup")
+        global_head, last, streams[authority] = global_hash, position, stream_hash
+
+
+def _event_hashes_triggers(db: Database) -> None:
+    """m005's triggers, on the table m010 makes: links are as immutable as events."""
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""
+            CREATE TRIGGER event_hashes_refuse_{action.lower()} BEFORE {action} ON event_hashes
+            BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+            """
+        )
+    db.execute(
+        """
+        CREATE TRIGGER event_hashes_refuse_replace BEFORE INSERT ON event_hashes
+        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position OR event_id = NEW.event_id)
+        BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
+        """
+    )
+
 def sync_authorities(db: Database, registry=None) -> None:
     """Make the `authorities` table match the registry in use: the one given, else $TIMELINE_REGISTRY's, else the
     one the code ships with (projection rows are keyed to it, so every process on one file must use the same)."""

@@ -1,0 +1,90 @@
+"""m010 turns m005's event_hashes (four hex hashes a link) into today's (its own two, as bytes) in place."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bench import generate
+from events.loading import load_lines
+from events.registry import Registry
+from events.sqlite_store import SQLiteStore, connect
+from events.verify import verify_store
+from migrations.migrations import migrations, sync_authorities, upgrade
+from service.app import create_app
+
+M010 = "m010_size_event_hashes"
+
+
+def _old(tmp_path) -> tuple[str, Registry, str]:
+    """A database made by the schema before m010, its events appended by the store (which writes m005's links
+    while that table is there)."""
+    out = tmp_path / "history.ndjson"
+    registry_csv = str(generate.write(out, 3, 40, seed=5))
+    registry = Registry.load(registry_csv)
+    old = str(tmp_path / "old.db")
+    db = connect(old)
+    migrations.apply(db, stop_before=M010)
+    with db.atomic():
+        sync_authorities(db, registry)
+    db.conn.close()
+    store = SQLiteStore(old)
+    assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="loader").ok
+    store.close()
+    return old, registry, registry_csv
+
+
+def _answers(path: str, registry_csv: str) -> dict:
+    app = create_app({"TIMELINE_DATABASE": path, "TESTING": True, "TIMELINE_REGISTRY": registry_csv})
+    client = app.test_client()
+    slugs = SQLiteStore(path).authorities_with_events()
+    assert len(slugs) == 3
+    return {"verify": client.get("/api/verify").get_json(),
+            **{slug: client.get(f"/api/authorities/{slug}/status?as_of=2015-06-30").get_json() for slug in slugs},
+            **{f"{slug} timeline": client.get(f"/api/authorities/{slug}/timeline").get_json() for slug in slugs}}
+
+
+def test_m010_converts_existing_links_keeping_every_hash_and_answer(tmp_path):
+    old, registry, registry_csv = _old(tmp_path)
+    before = _answers(old, registry_csv)
+    conn = sqlite3.connect(old)
+    assert "stream_prev" in [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")]
+    old_links = conn.execute("SELECT position, event_id, stream_hash, global_hash FROM event_hashes "
+                             "ORDER BY position").fetchall()
+    conn.close()
+    assert len(old_links) == 120
+
+    assert upgrade(old, registry) == [M010]
+
+    conn = sqlite3.connect(old)
+    assert [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")] == [
+        "position", "event_id", "stream_hash", "global_hash"]
+    stored = conn.execute("SELECT position, event_id, stream_hash, global_hash FROM event_hashes "
+                          "ORDER BY position").fetchall()
+    assert [(p, e, s.hex(), g.hex()) for p, e, s, g in stored] == old_links
+    with pytest.raises(sqlite3.IntegrityError, match="event hashes are immutable"):
+        conn.execute("UPDATE event_hashes SET global_hash = x'00' WHERE position = 1")
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_authority_effective'"
+                        ).fetchone()[0] == 0
+    conn.close()
+    found = verify_store(SQLiteStore(old))
+    assert (found.ok, found.events_checked, found.head["global_hash"]) == (True, 120, old_links[-1][3])
+    migrated = _answers(old, registry_csv)
+    assert before["verify"]["events_checked"] == 120 and migrated["verify"]["ok"] is True and migrated == before
+    assert all(migrated[f"{slug} timeline"]["events"] for slug in SQLiteStore(old).authorities_with_events())
+
+
+def test_m010_refuses_links_whose_previous_hashes_it_would_drop(tmp_path):
+    """A stored previous hash that disagrees with the link before it is evidence: m010 will not drop it."""
+    old, registry, _ = _old(tmp_path)
+    conn = sqlite3.connect(old)
+    conn.execute("DROP TRIGGER event_hashes_refuse_update")
+    conn.execute(f"UPDATE event_hashes SET global_prev = '{'e' * 64}' WHERE position = 30")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match="position 30"):
+        upgrade(old, registry)
+    conn = sqlite3.connect(old)  # nothing changed: the migration's transaction rolled back
+    assert "global_prev" in [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")]
+    assert M010 not in [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+    conn.close()
