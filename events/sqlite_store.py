@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -84,8 +85,22 @@ def _insert_links(db: Database, links: list[Link], legacy: bool = False) -> None
                              for l in links])
         return
     db.conn.executemany(f"INSERT INTO event_hashes ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?)",
-                        [(l.position, l.event_id, bytes.fromhex(l.stream_hash), bytes.fromhex(l.global_hash))
-                         for l in links])
+                        [(l.position, event_id_bytes(l.event_id), bytes.fromhex(l.stream_hash),
+                          bytes.fromhex(l.global_hash)) for l in links])
+
+
+def event_id_bytes(event_id: str) -> bytes | str:
+    """An event id as event_hashes keeps it (m010): a UUID in its canonical text as its 16 bytes, else as given."""
+    try:
+        as_uuid = uuid.UUID(event_id)
+    except (TypeError, ValueError, AttributeError):
+        return event_id
+    return as_uuid.bytes if str(as_uuid) == event_id else event_id
+
+
+def event_id_text(value: object) -> str:
+    """A stored link's event id as text: 16 bytes as the UUID they are, anything else as its text."""
+    return str(uuid.UUID(bytes=value)) if isinstance(value, bytes) and len(value) == 16 else str(value)
 
 
 def _legacy_links(db: Database) -> bool:
@@ -187,7 +202,7 @@ class _LinkHeads:
         if row is None:
             return None
         position, event_id, stream_hash, global_hash = row
-        stream_hash, global_hash = hash_hex(stream_hash), hash_hex(global_hash)
+        event_id, stream_hash, global_hash = event_id_text(event_id), hash_hex(stream_hash), hash_hex(global_hash)
         global_prev = self._global if self._position == position - 1 else None
         stream_prev = None
         if authority is not None:

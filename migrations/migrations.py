@@ -479,7 +479,7 @@ def m009_write_status_by_date_rowid(db: Database) -> None:
 _EVENT_HASHES_M010 = """
     CREATE TABLE event_hashes (
         position INTEGER PRIMARY KEY REFERENCES events (position),
-        event_id TEXT NOT NULL UNIQUE,
+        event_id BLOB NOT NULL,
         stream_hash BLOB NOT NULL,
         global_hash BLOB NOT NULL
     )"""
@@ -487,19 +487,24 @@ _EVENT_HASHES_M010 = """
 
 @migrations()
 def m010_size_event_hashes(db: Database) -> None:
-    """Smaller files: each link's own hashes as 32 bytes, without the previous links' hashes; an unused index gone.
+    """Smaller files: links keep their own hashes as 32 bytes; concerns and judgements clustered by authority.
 
-    m005 stored four 64-character hex hashes a link, two of them copies of the link
-    before it (in the global sequence and in the stream): 316 of 2,551 bytes an event
-    at 20K events. Verification reads the previous hashes from the links before
+    m005 stored a link as a 36-character event id and four 64-character hex hashes, two
+    of them copies of the links before it (in the global sequence and in its stream):
+    316 of 2,551 bytes an event at 20K events, 50 more for a unique index on event_id
+    that no query uses. Now a UUID event id is its 16 bytes (event_id_bytes) and each
+    hash its 32. Verification reads the previous hashes from the links before
     (events.sqlite_store._LinkHeads), so they are checked as before; a database whose
     stored previous hashes disagree with those links (or with a link missing its event)
     is refused here, since dropping them would lose that evidence: verify it first.
-    Hash values are kept exactly (hex text that is not a 64-character lowercase hash
-    stays text, so it still fails verification). No query filters events on
-    effective_on, so `events_by_authority_effective` only cost space (35 bytes an event).
+    Values are kept exactly (text that is not a lowercase hex hash or a canonical UUID
+    stays text, so it still fails verification where it did). No query filters events
+    on effective_on, so `events_by_authority_effective` only cost space (35 bytes an event).
     """
+    from events.sqlite_store import event_id_bytes
+
     db.execute("DROP INDEX IF EXISTS events_by_authority_effective")
+    _projections_by_authority(db)
     _check_previous_hashes(db)
     db.execute("ALTER TABLE event_hashes RENAME TO event_hashes_m005")
     db.execute(_EVENT_HASHES_M010)
@@ -507,10 +512,59 @@ def m010_size_event_hashes(db: Database) -> None:
     while rows := db.execute("SELECT position, event_id, stream_hash, global_hash FROM event_hashes_m005 "
                              "WHERE position > ? ORDER BY position LIMIT 5000", (after,)).fetchall():
         db.conn.executemany("INSERT INTO event_hashes (position, event_id, stream_hash, global_hash) "
-                            "VALUES (?, ?, ?, ?)", [(p, e, _hash_bytes(s), _hash_bytes(g)) for p, e, s, g in rows])
+                            "VALUES (?, ?, ?, ?)",
+                            [(p, event_id_bytes(e), _hash_bytes(s), _hash_bytes(g)) for p, e, s, g in rows])
         after = rows[-1][0]
     db.execute("DROP TABLE event_hashes_m005")
     _event_hashes_triggers(db)
+
+
+# Projection tables as m010 leaves them: m008's, each stored in its primary key's order, the key led by the
+# authority every query of them names, so neither needs a second index.
+_PROJECTIONS_BY_AUTHORITY = {
+    "concerns": """
+        CREATE TABLE concerns (
+            concern_id TEXT NOT NULL,
+            authority TEXT NOT NULL REFERENCES authorities (slug),
+            event_id TEXT NOT NULL REFERENCES events (event_id),
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            section TEXT,
+            timescale TEXT,
+            opened_on TEXT NOT NULL,
+            due_on TEXT,
+            state TEXT NOT NULL,
+            closed_on TEXT,
+            closed_by_event_id TEXT REFERENCES events (event_id),
+            PRIMARY KEY (authority, concern_id)
+        ) WITHOUT ROWID""",
+    "judgements": """
+        CREATE TABLE judgements (
+            event_id TEXT NOT NULL REFERENCES events (event_id),
+            authority TEXT NOT NULL REFERENCES authorities (slug),
+            effective_on TEXT NOT NULL,
+            framework TEXT NOT NULL,
+            area TEXT NOT NULL,
+            normalised_area TEXT,
+            label TEXT NOT NULL,
+            grade INTEGER,
+            PRIMARY KEY (authority, event_id, area)
+        ) WITHOUT ROWID""",
+}
+
+
+def _projections_by_authority(db: Database) -> None:
+    """concerns and judgements clustered by authority (m010): each drops a rowid, its primary key's index and its
+    by-authority index (together 147 and 67 bytes an event at 20K). Rows are copied as they are: no rebuild."""
+    for name in _DATASETTE_VIEWS:  # views follow a renamed table: drop them and make them again after
+        db.execute(f"DROP VIEW {name}")
+    for table, create in _PROJECTIONS_BY_AUTHORITY.items():
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_m008")
+        db.execute(create)
+        db.execute(f"INSERT INTO {table} SELECT * FROM {table}_m008")
+        db.execute(f"DROP TABLE {table}_m008")
+    for name, select in _DATASETTE_VIEWS.items():
+        db.execute(f"CREATE VIEW {name} AS {select}")
 
 
 def _hash_bytes(value: object) -> object:
@@ -538,7 +592,8 @@ def _check_previous_hashes(db: Database) -> None:
 
 
 def _event_hashes_triggers(db: Database) -> None:
-    """m005's triggers, on the table m010 makes: links are as immutable as events."""
+    """m005's triggers, on the table m010 makes: links are as immutable as events. Only the position can
+    collide now (event_id is no longer unique here), so only it is looked up before an insert."""
     for action in ("UPDATE", "DELETE"):
         db.execute(
             f"""
@@ -549,7 +604,7 @@ def _event_hashes_triggers(db: Database) -> None:
     db.execute(
         """
         CREATE TRIGGER event_hashes_refuse_replace BEFORE INSERT ON event_hashes
-        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position OR event_id = NEW.event_id)
+        WHEN EXISTS (SELECT 1 FROM event_hashes WHERE position = NEW.position)
         BEGIN SELECT RAISE(ABORT, 'event hashes are immutable'); END
         """
     )

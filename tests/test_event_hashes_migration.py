@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 import pytest
 
@@ -41,7 +42,9 @@ def _answers(path: str, registry_csv: str) -> dict:
     assert len(slugs) == 3
     return {"verify": client.get("/api/verify").get_json(),
             **{slug: client.get(f"/api/authorities/{slug}/status?as_of=2015-06-30").get_json() for slug in slugs},
-            **{f"{slug} timeline": client.get(f"/api/authorities/{slug}/timeline").get_json() for slug in slugs}}
+            **{f"{slug} {what}": client.get(f"/api/authorities/{slug}/{what}").get_json()
+               for slug in slugs for what in ("timeline", "concerns", "judgements")},
+            "national": client.get("/api/status?as_of=2016-01-31").get_json()}
 
 
 def test_m010_converts_existing_links_keeping_every_hash_and_answer(tmp_path):
@@ -61,17 +64,20 @@ def test_m010_converts_existing_links_keeping_every_hash_and_answer(tmp_path):
         "position", "event_id", "stream_hash", "global_hash"]
     stored = conn.execute("SELECT position, event_id, stream_hash, global_hash FROM event_hashes "
                           "ORDER BY position").fetchall()
-    assert [(p, e, s.hex(), g.hex()) for p, e, s, g in stored] == old_links
+    assert [(p, str(uuid.UUID(bytes=e)), s.hex(), g.hex()) for p, e, s, g in stored] == old_links
     with pytest.raises(sqlite3.IntegrityError, match="event hashes are immutable"):
         conn.execute("UPDATE event_hashes SET global_hash = x'00' WHERE position = 1")
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_authority_effective'"
-                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('events_by_authority_effective', "
+                        "'concerns_by_authority', 'judgements_by_authority')").fetchone()[0] == 0
+    for table in ("concerns", "judgements"):  # now clustered by authority
+        assert "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
     conn.close()
     found = verify_store(SQLiteStore(old))
     assert (found.ok, found.events_checked, found.head["global_hash"]) == (True, 120, old_links[-1][3])
     migrated = _answers(old, registry_csv)
     assert before["verify"]["events_checked"] == 120 and migrated["verify"]["ok"] is True and migrated == before
-    assert all(migrated[f"{slug} timeline"]["events"] for slug in SQLiteStore(old).authorities_with_events())
+    assert all(migrated[f"{slug} timeline"]["events"] and migrated[f"{slug} concerns"]
+               for slug in SQLiteStore(old).authorities_with_events())
 
 
 def test_m010_refuses_links_whose_previous_hashes_it_would_drop(tmp_path):
