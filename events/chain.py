@@ -29,7 +29,8 @@ class Link:
     """The hashes of one event: its place in its stream's chain and in the global chain.
 
     The store keeps only each link's own hashes; read back, the previous ones are those of the links before it
-    (global_prev None when the position before has no link, stream_prev None when the position has no event).
+    (global_prev None when the position before has no link; stream_prev None when the position has no event, or
+    for a stream's first link in a walk that starts after position 1).
     """
 
     position: int

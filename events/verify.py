@@ -151,7 +151,7 @@ def _check_link(position: int, event_id: str, authority: str, version: int, stre
         return broken("global", "the event's content does not match its hash")
     if version != stream.version + 1:
         return broken("stream", f"version {version} follows version {stream.version}")
-    if stored.stream_prev != expected.stream_prev:
+    if stored.stream_prev is not None and stored.stream_prev != expected.stream_prev:
         return broken("stream", "the previous hash does not match the stream's event before it")
     if stored.stream_hash != expected.stream_hash:
         return broken("stream", "the event's content does not match its hash")
