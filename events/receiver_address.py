@@ -64,13 +64,18 @@ def check_resolved(host: str, infos: list[tuple]) -> None:
 
 
 def check_url(url: str) -> None:
-    """Raise RefusedAddress if the url's host does not resolve, or resolves to a non-public address."""
+    """Raise RefusedAddress if the url's host is, or resolves to, a non-public address.
+
+    A host that does not resolve now is accepted: a receiver may be registered
+    before its DNS is in place, or from a machine that cannot look names up, and
+    nothing is sent to it until it resolves, each delivery checking again (`connect`).
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
         infos = resolve(host, parts.port)
-    except (OSError, UnicodeError) as exc:
-        raise RefusedAddress(f"the host {host} does not resolve ({exc})") from None
+    except (OSError, UnicodeError):
+        return
     check_resolved(host, infos)
 
 

@@ -206,3 +206,11 @@ def test_private_receivers_are_refused_naming_url_unless_allowed(client, auth, m
     assert client.get(f"/api/webhooks/{public.json['id']}", headers=auth).json["url"] == "https://93.184.215.14/hook"
     monkeypatch.setenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE", "1")
     assert create(client, auth, url=url).status_code == 201
+
+
+def test_a_host_that_does_not_resolve_yet_is_registered_and_checked_again_when_sent(client, auth, monkeypatch):
+    """`.invalid` never resolves (RFC 6761): registering it is no way in, as each delivery resolves and checks again."""
+    monkeypatch.delenv("TIMELINE_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    created = create(client, auth, url="https://receiver.invalid/hook")
+    assert created.status_code == 201, created.json
+    assert create(client, auth, url="http://localhost/hook").status_code == 422  # a name that resolves privately
