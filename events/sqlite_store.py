@@ -117,15 +117,6 @@ def hash_hex(value: object) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
-def _insert_rows(db: Database, table: str, rows: list[dict]) -> None:
-    """Insert rows that all have the same keys (column names) as the first."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                        [tuple(row[c] for c in columns) for row in rows])
-
-
 def link_existing_events(db: Database, batch: int = 5000) -> int:
     """Chain every stored event, in position order, into an empty `event_hashes` (migration m005); return the count."""
     legacy = _legacy_links(db)  # called by m005, before m010 reshapes the table
@@ -575,7 +566,9 @@ class SQLiteStore:
             return self._query(f"SELECT {columns} FROM events WHERE position > ? AND position <= ? ORDER BY position",
                                (after, upto))
         except sqlite3.OperationalError:  # json() refuses text that is no longer JSON: these rows go as stored
-            return [(*row[:12], None, None) for row in self._event_range(after, upto, False)] if compact else []
+            if not compact:
+                raise
+            return [(*row[:12], None, None) for row in self._event_range(after, upto, False)]
 
     def event_row(self, position: int) -> tuple | None:
         """One event's raw row (the columns of _EVENT_COLUMNS), or None."""
@@ -658,8 +651,8 @@ class SQLiteStore:
             return
         cached = self._tail(authority, before)
         # The event as a read gives it back (JSON keys sorted as stored), so what is made is what a remake makes.
-        as_read = replace(stored, payload=json.loads(json.dumps(stored.payload, sort_keys=True)),
-                          source=json.loads(json.dumps(stored.source, sort_keys=True)))
+        as_read = replace(stored, payload=json.loads(_compact(stored.payload)),
+                          source=json.loads(_compact(stored.source)))
         projection = project.extend(cached[0], as_read) if cached is not None else None
         if projection is None:
             projection = since(self.read_stream(authority), before[0])
@@ -716,8 +709,8 @@ class SQLiteStore:
         """
         conn = self.db.conn
         conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
-        _insert_rows(conn, "authority_status",
-                     [dict(projection.status, authority=authority, status=json.dumps(projection.status["status"], separators=(",", ":")))])
+        status = json.dumps(projection.status["status"], separators=(",", ":"))
+        _insert_rows(conn, "authority_status", [dict(projection.status, authority=authority, status=status)])
         concerns = _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns,
                                  written and written[1])
         judgements = _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements,
@@ -741,9 +734,7 @@ class SQLiteStore:
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
-        rows = self._query("SELECT entry FROM status_by_date WHERE authority = ? AND valid_from <= ? "
-                           "ORDER BY valid_from DESC LIMIT 1", (authority, as_of))
-        return rows[0][0] if rows else None
+        return self.status_on(authority, as_of)[1]
 
     def status_on(self, authority: str, as_of: str) -> tuple[int, bytes | None]:
         """The stream's last position and its stored status chunk for a day, from one snapshot; (0, None) if no stream."""

@@ -8,13 +8,22 @@ import pytest
 
 from events.loading import bundled_lines, load_lines
 from events.registry import Registry
-from events.sqlite_store import SQLiteStore
-from migrations.migrations import upgrade
+from events.sqlite_store import SQLiteStore, connect
+from migrations.migrations import migrations, sync_authorities, upgrade
 from service.app import create_app
 from service.auth import new_token
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TODAY = date(2026, 11, 23)
+
+
+def schema_before(path, migration: str, registry: Registry) -> None:
+    """Make a database at `path` as the schema stood before `migration`, with the registry's authorities."""
+    db = connect(path)
+    migrations.apply(db, stop_before=migration)
+    with db.atomic():
+        sync_authorities(db, registry)
+    db.conn.close()
 
 
 class StepClock:

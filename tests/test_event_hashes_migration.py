@@ -9,9 +9,10 @@ import pytest
 from bench import generate
 from events.loading import load_lines
 from events.registry import Registry
-from events.sqlite_store import SQLiteStore, connect
+from events.sqlite_store import SQLiteStore
 from events.verify import verify_store
-from migrations.migrations import migrations, sync_authorities, upgrade
+from migrations.migrations import upgrade
+from tests.conftest import schema_before
 from service.app import create_app
 
 M010 = "m010_size_event_hashes"
@@ -24,11 +25,7 @@ def _old(tmp_path) -> tuple[str, Registry, str]:
     registry_csv = str(generate.write(out, 3, 40, seed=5))
     registry = Registry.load(registry_csv)
     old = str(tmp_path / "old.db")
-    db = connect(old)
-    migrations.apply(db, stop_before=M010)
-    with db.atomic():
-        sync_authorities(db, registry)
-    db.conn.close()
+    schema_before(old, M010, registry)
     store = SQLiteStore(old)
     assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="loader").ok
     store.close()

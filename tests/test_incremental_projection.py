@@ -15,7 +15,8 @@ import pytest
 
 from bench import generate
 from events.appending import append_event
-from events.projections.incremental import StreamProjector, first_changed_day
+from events.projections.by_date import first_changed_day
+from events.projections.incremental import StreamProjector
 from events.projections.status import projection_of
 from events.projections.views import resolve
 from events.registry import Registry

@@ -8,8 +8,9 @@ from events.loading import load_lines
 from events.projections import by_date
 from events.projections.status import projection_of
 from events.registry import Registry
-from events.sqlite_store import SQLiteStore, connect
-from migrations.migrations import migrations, sync_authorities, upgrade
+from events.sqlite_store import SQLiteStore
+from migrations.migrations import upgrade
+from tests.conftest import schema_before
 from tests.test_status_by_date import _assert_same_as_fold
 
 M009 = "m009_write_status_by_date_rowid"
@@ -19,11 +20,7 @@ def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path,
     out = tmp_path / "history.ndjson"
     registry = Registry.load(generate.write(out, 3, 70, seed=11))
     path = tmp_path / "old.db"
-    db = connect(path)
-    migrations.apply(db, stop_before=M009)
-    with db.atomic():
-        sync_authorities(db, registry)
-    db.conn.close()
+    schema_before(path, M009, registry)
     store = SQLiteStore(path)
     monkeypatch.setattr(by_date, "CHUNK", 8)  # rows as the code before m009 wrote them
     assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok

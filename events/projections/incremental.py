@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from events.projections.by_date import Tail, status_rows_from
+from events.projections.by_date import Tail, first_changed_day, status_rows_from
 from events.projections.fold import Fold, fold
 from events.projections.status import projection_of, stored_projection
-from events.projections.views import META_KINDS, View, resolve, view_of
+from events.projections.views import META_KINDS, resolve, view_of
 from events.store import Projection, StoredEvent
 
 
@@ -72,22 +72,3 @@ class StreamProjector:
         if tail.days[-1] > self.today:
             return None
         return replace(tail.state, as_of=self.today)  # status_document reads a state, never changes it
-
-
-def first_changed_day(events: list[StoredEvent], views: list[View], version: int) -> date | None:
-    """The first day whose status entry the events after `version` can change, or None if there are none.
-
-    A new event changes entries from its effective date; a new correction or
-    retraction from the earlier of its target's date before it and after it.
-    """
-    new = [e for e in events if e.version > version]
-    if not new:
-        return None
-    now = {v.event_id: v.effective.first for v in views}
-    touched = {e.event_id for e in new if e.kind not in META_KINDS}
-    amended = {e.payload.get("target_event_id") for e in new if e.kind in META_KINDS}
-    days = [now[i] for i in touched | amended if i in now]
-    if amended:
-        before = {v.event_id: v.effective.first for v in resolve([e for e in events if e.version <= version])}
-        days += [before[i] for i in amended if i in before]
-    return min(days, default=None)

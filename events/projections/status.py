@@ -169,13 +169,13 @@ def projection_of(authority: str, events: list[StoredEvent], today: date,
     reused rather than made again: the same rows, at a cost that grows with what changed.
     """
     # Imported here: by_date builds on this module's documents.
-    from events.projections.by_date import status_by_date, unchanged_before
+    from events.projections.by_date import first_changed_day, status_by_date
 
     views = resolve(events)
     reuse = None
-    if previous is not None:
-        since = unchanged_before(events, previous.stream_version)
-        reuse = (previous.status_by_date, since) if since is not None else None
+    if previous is not None and previous.stream_version > 0:
+        changed = first_changed_day(events, views, previous.stream_version)
+        reuse = (previous.status_by_date, date.max if changed is None else changed)
     return stored_projection(authority, events, fold(views, today), status_by_date(authority, views, reuse))
 
 

@@ -7,7 +7,7 @@ result in valid-time order (effective date, then version).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 from events.dates import PartialDate, parse_partial
 from events.store import StoredEvent
