@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from datetime import date
 
 from events.errors import InvalidEvent, UnknownAuthority
 from events.projections.fold import concern_items
-from events.projections.incremental import StreamProjector
 from events.projections.views import META_KINDS, View, apply_correction, resolve
 from events.registry import Registry
 from events.schemas import CURRENT_VERSION, validate_new_event
@@ -25,8 +22,7 @@ def request_hash(body: object) -> str:
 
 
 def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
-                 idempotency_key: str | None = None, recorded_by: str,
-                 today: Callable[[], date] = date.today, count_hit: RateHit | None = None) -> AppendResult:
+                 idempotency_key: str | None = None, recorded_by: str, count_hit: RateHit | None = None) -> AppendResult:
     """Validate `body` (an append request as sent) and append it to the authority's stream.
 
     `count_hit` is passed to the store: the request counted in its rate-limit window in the append's transaction.
@@ -47,8 +43,6 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
         idempotency_key=idempotency_key,
         request_hash=request_hash(body),
         recorded_by=recorded_by,
-        # Today is read here, in the caller's thread: the store may run the projector on its writer thread.
-        project=StreamProjector(authority, today()),
         count_hit=count_hit,
     )
 

@@ -14,10 +14,15 @@ request. So:
 - nothing is answered before the commit that makes it durable; if the commit
   (or the transaction) fails, every request in it gets the error, and nothing
   in it was stored.
+
+Once work has been committed and none has come for `QUIET_SECONDS`, the writer
+runs `idle` (the store brings due projections up to date there), under the same
+lock, until it says there is nothing left or work arrives.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
 import sqlite3
@@ -28,16 +33,20 @@ from typing import TypeVar
 
 T = TypeVar("T")
 MAX_GROUP = 64  # pieces of work per transaction: bounds how long one transaction holds the write lock
+# How long the queue must stay empty before idle work runs: appends come first, and a pause this long
+# means the requests answered by the last commit have not come back with more.
+QUIET_SECONDS = 0.002
+log = logging.getLogger(__name__)
 
 
 class GroupCommitter:
     """A writer thread running submitted work on its own connection, a group per transaction."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
-                 after: Callable[[bool], None] = lambda committed: None):
+                 idle: Callable[[], int] = lambda: 0):
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
-        self._after = after  # told on the writer thread, after each group, whether it committed
+        self._idle = idle  # run on the writer thread when appends pause; returns how much it did (0: nothing left)
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
@@ -61,8 +70,14 @@ class GroupCommitter:
     def _run(self) -> None:
         conn = self._connect()
         lock = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        idle_due = False  # set by each commit: what was committed may have left idle work
         while True:
-            group = [self._queue.get()]
+            try:
+                group = [self._queue.get(timeout=QUIET_SECONDS) if idle_due else self._queue.get()]
+            except queue.Empty:
+                idle_due = self._run_idle(lock)
+                continue
+            idle_due = True
             try:
                 # The writers of every process take turns through this lock, waiting in the kernel and woken as
                 # soon as it is free, rather than polling SQLite's write lock with ever longer sleeps (its busy
@@ -74,18 +89,24 @@ class GroupCommitter:
                             group.append(self._queue.get_nowait())
                         except queue.Empty:
                             break
-                    try:
-                        self._commit(conn, group)
-                    except BaseException:
-                        self._after(False)
-                        raise
-                    self._after(True)
+                    self._commit(conn, group)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
             except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
                 for _, future in group:
                     if not future.done():
                         future.set_exception(exc)
+
+    def _run_idle(self, lock: int) -> bool:
+        """One round of idle work under the writers' lock; whether there may be more."""
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return self._idle() > 0
+        except Exception:  # noqa: BLE001 - idle work is retried after the next commit; appends must go on
+            log.exception("idle work failed")
+            return False
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> None:

@@ -7,14 +7,12 @@ never forge transaction time. Loading is idempotent through `event_id`.
 from __future__ import annotations
 
 import json
-from datetime import date
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from importlib.resources import files
 
 from events.appending import append_event
-from events.projections.status import projection_of
 from events.errors import DomainError
 from events.registry import Registry
 from events.store import EventStore
@@ -47,22 +45,19 @@ def bundled_lines() -> Iterator[str]:
 
 
 def load_lines(store: EventStore, registry: Registry, lines: Iterable[str], recorded_by: str,
-               batch_size: int = BATCH_SIZE) -> LoadReport:
+               batch_size: int = BATCH_SIZE, project_due: Callable[[], object] | None = None) -> LoadReport:
     """Append each NDJSON line's event; report what was appended, already there or refused.
 
     Lines go in batches of `batch_size`: one transaction each, every event through
-    `append_event` as over HTTP, each stream's projection written once per batch
-    (status rows before the first day the batch changes are kept as stored).
+    `append_event` as over HTTP. Then the projections of the streams loaded are
+    made, once each, by `project_due` (default: the store's, in this process).
     """
     report = LoadReport()
     numbered = enumerate(lines, 1)
-    today = date.today()
-    # A stream loaded over many batches is projected after each: reusing the stored status rows that the
-    # batch's events cannot change keeps that from costing its whole history every time.
-    project = lambda authority, events, stored: projection_of(authority, events, today, stored)  # noqa: E731
     while chunk := list(islice(numbered, batch_size)):
-        with store.batch(project):
+        with store.batch():
             _load_chunk(store, registry, chunk, recorded_by, report)
+    (project_due or store.project_due)()
     return report
 
 

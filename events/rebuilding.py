@@ -17,22 +17,27 @@ from events.projections.status import projection_of
 from events.store import EventStore, Projection
 
 CHUNK = 100  # authorities per task and per transaction
+PARALLEL_FROM = 200  # due streams from which project_due starts worker processes (each costs about a second)
 _worker_store: EventStore | None = None
 
 
-def _project_chunk(task: tuple[Callable[[], EventStore], list[str], date]) -> list[tuple[str, Projection]]:
+def _project_chunk(task: tuple[Callable[[], EventStore], list[str], date, bool]) -> list[tuple[str, Projection]]:
     global _worker_store
-    open_store, slugs, today = task
+    open_store, slugs, today, reuse = task
     if _worker_store is None:  # one store (one connection) per worker process
         _worker_store = open_store()
-    return [(slug, projection_of(slug, _worker_store.read_stream(slug), today)) for slug in slugs]
+    store = _worker_store
+    return [(slug, projection_of(slug, store.read_stream(slug), today, store.stored_projection(slug) if reuse else None))
+            for slug in slugs]
 
 
 def rebuild_all(store: EventStore, open_store: Callable[[], EventStore], today: date, *, processes: int | None = None,
-                progress: Callable[[int], None] = lambda done: None) -> int:
-    """Recompute and store every stream's projection; return how many streams. `open_store` must pickle."""
-    slugs = store.authorities_with_events()
-    tasks = [(open_store, slugs[i:i + CHUNK], today) for i in range(0, len(slugs), CHUNK)]
+                progress: Callable[[int], None] = lambda done: None, slugs: list[str] | None = None) -> int:
+    """Recompute and store every stream's projection (or those of `slugs`, reusing the status rows their new
+    events cannot change); return how many streams. `open_store` must pickle."""
+    reuse = slugs is not None
+    slugs = store.authorities_with_events() if slugs is None else slugs
+    tasks = [(open_store, slugs[i:i + CHUNK], today, reuse) for i in range(0, len(slugs), CHUNK)]
     project = lambda slug: lambda events: projection_of(slug, events, today)  # noqa: E731
     processes = processes or min(len(tasks), os.cpu_count() or 1)
     if processes <= 1:
@@ -50,3 +55,13 @@ def rebuild_all(store: EventStore, open_store: Callable[[], EventStore], today: 
             pool.close()
             pool.join()
     return len(slugs)
+
+
+def project_due(store: EventStore, open_store: Callable[[], EventStore], today: date, *,
+                processes: int | None = None) -> int:
+    """Bring every due projection up to date (see `EventStore.project_due`), in worker processes when there are
+    enough of them to pay for starting those (after a bulk load); return how many were made."""
+    due = store.due_authorities()
+    if len(due) < PARALLEL_FROM:
+        return store.project_due()
+    return rebuild_all(store, open_store, today, processes=processes, slugs=due)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from operator import itemgetter
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -25,8 +25,9 @@ from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
 from events.group_commit import GroupCommitter
+from events.projections.incremental import StreamProjector
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
-                          StoredProjection, StreamProjector, Token)
+                          StoredProjection, Token)
 
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
@@ -37,6 +38,11 @@ _LINK_COLUMNS = "position, event_id, stream_hash, global_hash"
 _LEGACY_LINK_COLUMNS = "position, event_id, stream_prev, stream_hash, global_prev, global_hash"  # m005 to m009
 _TOKEN_COLUMNS = "name, created_at, revoked_at, authorities, scope, token_hash"
 BUSY_TIMEOUT_MS = 10_000
+# Due projections made per transaction (see SQLiteStore.project_due): each takes a few milliseconds at 100 events,
+# and appends wait for the write lock meanwhile.
+PROJECT_PER_TRANSACTION = 4
+# Due projections the group-commit writer makes when appends pause, before it looks for appends again.
+IDLE_STREAMS = 4
 
 
 def connect(path: str | Path) -> Database:
@@ -143,23 +149,17 @@ def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None
                      [[row[c] for c in columns] for row in rows])
 
 
-def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict],
-                  stored: tuple | None = None) -> tuple:
+def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], authority: str, rows: list[dict]) -> None:
     """Make an authority's rows of a projection table `rows`, writing only those that differ from what is stored.
 
-    An append changes a few of a stream's concerns and judgements; rewriting all of
-    them (and their indexes) cost more than the rest of the append. `stored` is
-    what this returned when the stored rows were written, if known (else they are
-    read); returns (columns, rows as tuples) as now stored.
+    New events change a few of a stream's concerns and judgements; rewriting all of
+    them (and their indexes) cost more than the rest of the projection.
     """
     if not rows:
         conn.execute(f"DELETE FROM {table} WHERE authority = ?", (authority,))
-        return (), frozenset()
+        return
     columns = tuple(rows[0])
-    if stored is not None and stored[0] == columns:
-        stored = stored[1]
-    else:
-        stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
+    stored = set(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE authority = ?", (authority,)))
     wanted = frozenset(map(itemgetter(*columns), rows)) if len(columns) > 1 else frozenset(
         (row[columns[0]],) for row in rows)
     at = [columns.index(k) for k in key]
@@ -168,7 +168,6 @@ def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], au
         conn.executemany(f"DELETE FROM {table} WHERE authority = ? AND {' AND '.join(f'{k} = ?' for k in key)}",
                          [(authority, *(row[i] for i in at)) for row in gone])
     _insert_rows(conn, table, [dict(zip(columns, row), authority=authority) for row in wanted - stored])
-    return columns, wanted
 
 
 def _row_to_token(row: tuple) -> Token:
@@ -218,8 +217,8 @@ class SQLiteStore:
         self.group_commit = group_commit  # the web service's many request threads share one writer per process
         self._committer: GroupCommitter | None = None
         self._committer_lock = threading.Lock()
-        self._tails: dict[str, tuple] = {}
-        self._tails_lock = threading.Lock()
+        # How a stream's projection is made (see project_due); the service sets its own idea of today here.
+        self.projector_for: Callable[[str], Projector] = lambda authority: StreamProjector(authority, date.today())
         self._local = threading.local()
         self._legacy_links: bool | None = None  # event_hashes as m005 made it (before m010), once looked up
 
@@ -244,9 +243,8 @@ class SQLiteStore:
     # -- events ---------------------------------------------------------
 
     def append(self, authority: str, event: NewEvent, *, expected_version: int | None, idempotency_key: str | None,
-               request_hash: str, recorded_by: str, project: Projector,
-               count_hit: RateHit | None = None) -> AppendResult:
-        """Append one event and its stream's projection in one transaction.
+               request_hash: str, recorded_by: str, count_hit: RateHit | None = None) -> AppendResult:
+        """Append one event in one transaction; its stream's projection follows (see `project_due`).
 
         With `count_hit`, the request is first counted in its rate-limit window in
         the same transaction (so an append costs one commit, not two); the count
@@ -261,24 +259,15 @@ class SQLiteStore:
             try:
                 with self.db.atomic():  # a savepoint: a refused append leaves the count
                     return hits, self._append_here(authority, event, expected_version, idempotency_key,
-                                                   request_hash, recorded_by, project), None
-            except BaseException as exc:
-                self._pending_tails().pop(authority, None)  # whatever this append made is rolled back
-                if isinstance(exc, DomainError):
-                    return hits, None, exc
-                raise
+                                                   request_hash, recorded_by), None
+            except DomainError as exc:
+                return hits, None, exc
 
         if self._grouped():
             hits, result, error = self._committer.submit(work)
         else:
-            outer = self.db.conn.in_transaction
-            try:
-                with self.db.atomic():
-                    hits, result, error = work()
-            except BaseException:
-                self._settle_tails(committed=False)
-                raise
-            self._settle_tails(committed=not outer)  # in a caller's transaction, nothing is committed yet
+            with self.db.atomic():
+                hits, result, error = work()
         if error is not None:
             error.rate_hits = hits
             raise error
@@ -286,17 +275,16 @@ class SQLiteStore:
 
     def _grouped(self) -> bool:
         """Whether this append goes through the process's group-commit writer (see events.group_commit)."""
-        if not self.group_commit or getattr(self._local, "deferred", None) is not None or self.db.conn.in_transaction:
+        if not self.group_commit or getattr(self._local, "heads", None) is not None or self.db.conn.in_transaction:
             return False  # batches and callers' own transactions commit as they always have
         with self._committer_lock:
             if self._committer is None or not self._committer.usable:
                 self._committer = GroupCommitter(lambda: self.db.conn, f"{self.path}-writer.lock",
-                                                 after=lambda committed: self._settle_tails(committed))
+                                                 idle=lambda: self.project_due(limit=IDLE_STREAMS))
         return not self._committer.on_writer_thread()
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
-                     idempotency_key: str | None, request_hash: str, recorded_by: str,
-                     project: Projector) -> AppendResult:
+                     idempotency_key: str | None, request_hash: str, recorded_by: str) -> AppendResult:
         """The append's writes, inside a transaction the caller holds."""
         db = self.db
         with db.atomic():
@@ -307,8 +295,7 @@ class SQLiteStore:
             replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
             if replay is not None:
                 return AppendResult(replay, replayed=True)
-            current, last_position = self._query("SELECT version, last_position FROM streams WHERE authority = ?",
-                                                 (authority,))[0]
+            current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
             if expected_version is not None and expected_version != current:
                 raise VersionConflict(authority, expected_version, current)
             heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
@@ -319,11 +306,7 @@ class SQLiteStore:
                                                        stored.recorded_at))
             db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
                        (stored.version, stored.position, authority))
-            deferred = getattr(self._local, "deferred", None)
-            if deferred is None:
-                self._project_after(authority, (current, last_position), stored, project)
-            else:
-                deferred[authority] = project
+            db.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
             outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
         if heads is not None:  # only once the append's savepoint is released: a refused one leaves no trace here
             heads[""] = (new_link.global_hash, stored.recorded_at)
@@ -331,30 +314,23 @@ class SQLiteStore:
         return AppendResult(stored, replayed=False)
 
     @contextmanager
-    def batch(self, project: StreamProjector | None = None) -> Iterator[None]:
-        """Many appends in one transaction, each stream's projection written once, at the end.
+    def batch(self) -> Iterator[None]:
+        """Many appends in one transaction.
 
         Each append still runs whole (same checks, same insert path) inside its own
         savepoint, so a refused one leaves the others; nothing is visible to readers
-        until the batch commits, projections included. `project`, if given, makes each
-        stream's projection from its events and what is stored of its projection so far.
+        until the batch commits. Projections follow, as after any append (`project_due`).
         """
-        if getattr(self._local, "deferred", None) is not None:
+        if getattr(self._local, "heads", None) is not None:
             raise RuntimeError("batches do not nest")
-        self._local.deferred = deferred = {}
         # The global head (with the last recorded_at) and each stream's head, as this batch's appends leave them:
         # the batch holds the write lock throughout, so only its own appends move them.
         self._local.heads = {}
         try:
             with self.db.atomic():
                 yield
-                for authority, projector in deferred.items():
-                    events = self.read_stream(authority)
-                    projection = projector(events) if project is None else \
-                        project(authority, events, self._stored_projection(authority))
-                    self._write_projection(authority, projection)
         finally:
-            self._local.deferred = self._local.heads = None
+            self._local.heads = None
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
@@ -439,7 +415,6 @@ class SQLiteStore:
         """
         db = self.db
         count = 0
-        self._forget_tails()
         with db.atomic():
             if self._query("SELECT count(*) FROM events")[0][0]:
                 raise ValueError("the database already holds events: restore only into an empty database")
@@ -608,7 +583,6 @@ class SQLiteStore:
 
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection."""
-        self._forget_tails()
         with self.db.atomic():
             self._write_projection(authority, projection)
 
@@ -619,102 +593,79 @@ class SQLiteStore:
         A projection made from fewer events than its stream now holds (an append
         came in meanwhile) is made again from the stream, inside the transaction.
         """
-        self._forget_tails()
-        # IMMEDIATE: hold the write lock before reading versions, so no append slips in between.
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing():  # the write lock before reading versions, so no append slips in between
             for authority, projection in projections:
                 if projection.status["stream_version"] != self.stream_version(authority):
                     projection = project(authority)(self.read_stream(authority))
                 self._write_projection(authority, projection)
+
+    def due_authorities(self) -> list[str]:
+        """Streams whose stored projection is behind their events (see `project_due`)."""
+        return [r[0] for r in self._query("SELECT authority FROM projection_due ORDER BY authority")]
+
+    def project_due(self, authorities: Iterable[str] | None = None, limit: int | None = None) -> int:
+        """Bring stored projections up to date with their streams (all due, or those of `authorities`, at most
+        `limit`); return how many were made. A transaction makes a few, so appends wait for a few streams at most.
+
+        Appends leave their stream due (m011) rather than remake its projection in
+        their own transaction. A stream whose stored projection was made from its
+        first N events has only what the later ones can change made again
+        (projections.incremental); one with none is made whole.
+        """
+        named = None if authorities is None else json.dumps(sorted(set(authorities)))
+        made = 0
+        # Looked for before the write lock is taken: a read finds nothing due far more often than not.
+        while (limit is None or made < limit) and self._due(named, 1):
+            count = PROJECT_PER_TRANSACTION if limit is None else min(PROJECT_PER_TRANSACTION, limit - made)
+            with self._writing():
+                due = self._due(named, count)
+                for authority in due:
+                    self._project_one(authority)
+            made += len(due)
+        return made
+
+    def _due(self, named: str | None, count: int) -> list[str]:
+        """Up to `count` due streams (of the JSON list `named`, if given)."""
+        if named is None:
+            return [r[0] for r in self._query("SELECT authority FROM projection_due LIMIT ?", (count,))]
+        return [r[0] for r in self._query("SELECT authority FROM projection_due WHERE authority IN "
+                                          "(SELECT value FROM json_each(?)) LIMIT ?", (named, count))]
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that holds the write lock before it reads (or a savepoint in the caller's)."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
-    def _project_after(self, authority: str, before: tuple[int, int], stored: StoredEvent,
-                       project: Projector) -> None:
-        """Write the stream's projection after appending `stored` to a stream at (version, last position) `before`.
-
-        When the projector can bring a stored projection up to date (`since`, see
-        projections.incremental) and the stored one was made at `before`, only
-        what the new event can change is made again, from the tail this store kept
-        of the stream (`extend`) when it has it, else from the stream; otherwise all of it.
-        """
+    def _project_one(self, authority: str) -> None:
+        """Make one due stream's projection, inside the caller's transaction, and take it off the due list."""
+        project = self.projector_for(authority)
         since = getattr(project, "since", None)
-        found = since is not None and before[0] and self._query(
-            "SELECT json_extract(s.status, '$.as_of') FROM authority_status s "
-            "WHERE s.authority = ? AND s.stream_version = ? "
-            "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority, before[0]))
-        if not found:
-            self._write_projection(authority, project(self.read_stream(authority)))
-            return
-        cached = self._tail(authority, before)
-        # The event as a read gives it back (JSON keys sorted as stored), so what is made is what a remake makes.
-        as_read = replace(stored, payload=json.loads(_compact(stored.payload)),
-                          source=json.loads(_compact(stored.source)))
-        projection = project.extend(cached[0], as_read) if cached is not None else None
-        if projection is None:
-            projection = since(self.read_stream(authority), before[0])
-        # The rows this store last wrote stand in for reading them back, if they are what is stored: made as of
-        # the same day from the same events (as_of and the key), a projection is the same whoever made it.
-        written = cached[1] if cached is not None and cached[1][0] == found[0][0] else None
-        rows = self._write_projection(authority, projection, written)
-        self._pending_tails()[authority] = ((stored.version, stored.position), project.tail, rows)
+        stored = self._query("SELECT s.stream_version FROM authority_status s WHERE s.authority = ? "
+                             "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority,))
+        events = self.read_stream(authority)
+        projection = since(events, stored[0][0]) if since is not None and stored else project(events)
+        self._write_projection(authority, projection)
 
-    # Tails (projections.incremental) of recently appended streams, by (version, last position): a committed
-    # version of a stream is never made again, so a tail whose key matches the stream is the stream's.
-    # Tails made in a transaction wait (per thread) until it commits. A tail of a 100-event stream holds its
-    # views, three folds and its last entries: about 800 KB (measured with tracemalloc on generated 100-event
-    # streams), so a worker keeps only the most recent few: 128 took workers to 154 MB RSS under the bench's
-    # appends at 200,000 events; 24 hold about 20 MB. Appends come in bursts to one stream, which this serves.
-    MAX_TAILS = 24
-
-    def _tail(self, authority: str, key: tuple[int, int]) -> tuple | None:
-        """(tail, rows written) kept for the stream at `key`, or None."""
-        found = self._pending_tails().get(authority)
-        if found is None:
-            with self._tails_lock:
-                found = self._tails.get(authority)
-        return found[1:] if found is not None and found[0] == key else None
-
-    def _forget_tails(self) -> None:
-        """Projections written otherwise than by an append (rebuild, restore): what was kept may no longer be stored."""
-        with self._tails_lock:
-            self._tails.clear()
-        self._pending_tails().clear()
-
-    def _pending_tails(self) -> dict:
-        pending = getattr(self._local, "pending_tails", None)
-        if pending is None:
-            pending = self._local.pending_tails = {}
-        return pending
-
-    def _settle_tails(self, committed: bool) -> None:
-        """Keep this thread's pending tails once their transaction has committed; drop them otherwise."""
-        pending = self._pending_tails()
-        if committed and pending:
-            with self._tails_lock:
-                for authority, entry in pending.items():
-                    self._tails.pop(authority, None)
-                    self._tails[authority] = entry
-                while len(self._tails) > self.MAX_TAILS:
-                    self._tails.pop(next(iter(self._tails)))
-        pending.clear()
-
-    def _write_projection(self, authority: str, projection: Projection, written: tuple | None = None) -> tuple:
-        """Store a projection; `written` is what this returned when the stored one was written, if known.
-
-        Returns (as_of, concern rows, judgement rows) as written, for the next append to the stream.
-        """
+    def _write_projection(self, authority: str, projection: Projection) -> None:
+        """Store a projection; a projection of the stream as it now stands takes the stream off the due list."""
         conn = self.db.conn
+        conn.execute("DELETE FROM projection_due WHERE authority = ? AND ? = (SELECT version FROM streams "
+                     "WHERE authority = ?)", (authority, projection.status["stream_version"], authority))
         conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
         status = json.dumps(projection.status["status"], separators=(",", ":"))
         _insert_rows(conn, "authority_status", [dict(projection.status, authority=authority, status=status)])
-        concerns = _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns,
-                                 written and written[1])
-        judgements = _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements,
-                                   written and written[2])
+        _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns)
+        _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements)
         if projection.status_by_date_from is None:
             conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
         else:
@@ -722,9 +673,9 @@ class SQLiteStore:
                          (authority, projection.status_by_date_from))
         conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                          [(authority, day, entry) for day, entry in projection.status_by_date])
-        return projection.status["status"].get("as_of"), concerns, judgements
 
-    def _stored_projection(self, authority: str) -> StoredProjection | None:
+    def stored_projection(self, authority: str) -> StoredProjection | None:
+        """What is stored of a stream's projection that a projector can reuse (None if there is none)."""
         version = self._query("SELECT stream_version FROM authority_status WHERE authority = ?", (authority,))
         if not version:
             return None
@@ -737,19 +688,23 @@ class SQLiteStore:
         return self.status_on(authority, as_of)[1]
 
     def status_on(self, authority: str, as_of: str) -> tuple[int, bytes | None]:
-        """The stream's last position and its stored status chunk for a day, from one snapshot; (0, None) if no stream."""
-        rows = self._query("SELECT last_position, (SELECT entry FROM status_by_date WHERE authority = streams.authority "
-                           "AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1) FROM streams WHERE authority = ?",
-                           (as_of, authority))
+        """The stream's last position and its stored status chunk for a day, from one snapshot; (0, None) if no
+        stream, and no chunk while the stream's projection is behind it (the caller folds the events instead)."""
+        rows = self._query("SELECT last_position, CASE WHEN EXISTS (SELECT 1 FROM projection_due WHERE authority = "
+                           "streams.authority) THEN NULL ELSE (SELECT entry FROM status_by_date WHERE authority = "
+                           "streams.authority AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1) END "
+                           "FROM streams WHERE authority = ?", (as_of, authority))
         return (rows[0][0], rows[0][1]) if rows else (0, None)
 
     def read_projection(self, authority: str) -> dict | None:
-        """One authority's stored status row, or None."""
+        """One authority's stored status row, or None (brought up to date first, if it is behind)."""
+        self.project_due([authority])
         rows = list(self.db.query("SELECT * FROM authority_status WHERE authority = ?", [authority]))
         return self._decode_status(rows[0]) if rows else None
 
     def read_projections(self) -> list[dict]:
-        """Every stored status row."""
+        """Every stored status row (those behind their streams brought up to date first)."""
+        self.project_due()
         return [self._decode_status(r) for r in self.db.query("SELECT * FROM authority_status ORDER BY authority")]
 
     @staticmethod
@@ -757,7 +712,8 @@ class SQLiteStore:
         return dict(row, status=json.loads(row["status"]))
 
     def count_overdue(self, authority: str, as_of: str) -> int:
-        """Stored concerns open with a due date before as_of."""
+        """Stored concerns open with a due date before as_of (the stream's projection brought up to date first)."""
+        self.project_due([authority])
         return self._query("SELECT count(*) FROM concerns WHERE authority = ? AND state = 'open' AND due_on < ?",
                            (authority, as_of))[0][0]
 

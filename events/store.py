@@ -133,19 +133,24 @@ class EventStore(Protocol):
         idempotency_key: str | None,
         request_hash: str,
         recorded_by: str,
-        project: Projector,
         count_hit: RateHit | None = None,
     ) -> AppendResult:
-        """Append atomically with its projection; raise VersionConflict or IdempotencyMismatch.
+        """Append atomically; raise VersionConflict or IdempotencyMismatch. The stream's projection follows
+        (`project_due`); until it does, `status_on` gives no stored chunk for the stream.
 
         With `count_hit`, count the request in its rate-limit window in the same
         transaction first (the count stands whatever happens next); RateLimited if
         the window is then over its limit. Errors carry the count as `rate_hits`.
         """
 
-    def batch(self, project: StreamProjector | None = None) -> AbstractContextManager[None]:
-        """Appends made inside commit together; each stream's projection is written once, at the end
-        (by `project`, given what is stored, if given; else by the projector of the stream's last append)."""
+    def batch(self) -> AbstractContextManager[None]:
+        """Appends made inside commit together."""
+
+    def project_due(self, authorities: Iterable[str] | None = None, limit: int | None = None) -> int:
+        """Bring the stored projections of streams appended to since they were made up to date; how many were made."""
+
+    def due_authorities(self) -> list[str]:
+        """Streams whose stored projection is behind their events."""
 
     def read_stream(self, authority: str) -> list[StoredEvent]:
         """All of one authority's events in version order."""
@@ -192,6 +197,9 @@ class EventStore(Protocol):
 
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
+
+    def stored_projection(self, authority: str) -> StoredProjection | None:
+        """What is stored of a stream's projection that a projector can reuse (None if there is none)."""
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

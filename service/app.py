@@ -14,6 +14,7 @@ from flask_smorest import Api
 
 from events.registry import Registry
 from events.schemas import NewEvent
+from events.projections.incremental import StreamProjector
 from events.sqlite_store import SQLiteStore
 from events.webhooks import WebhookPatch, WebhookRequest
 from service import headers, problems, ratelimit
@@ -48,6 +49,10 @@ class Services:
     registry: Registry
     today: Callable[[], date] = date.today
 
+    def store_projector(self, authority: str) -> StreamProjector:
+        """How the store makes a stream's projection: as of the service's today, read when it is made."""
+        return StreamProjector(authority, self.today())
+
 
 def database_path(app: Flask) -> str:
     """TIMELINE_DATABASE from the config or environment, else instance/timeline.db."""
@@ -77,7 +82,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False
     store = SQLiteStore(database_path(app), group_commit=True)
-    app.extensions["timeline"] = Services(store, Registry.load(registry_path(app)), app.config.get("TODAY") or date.today)
+    services = Services(store, Registry.load(registry_path(app)), app.config.get("TODAY") or date.today)
+    store.projector_for = services.store_projector
+    app.extensions["timeline"] = services
     api = TimelineApi(app, spec_kwargs={"info": {"description": "Every inspection, visit, review, intervention and "
                                                       "committee response about English councils' children's services."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

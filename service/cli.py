@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 import sys
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,7 @@ from flask.cli import FlaskGroup
 from events.importer.drafting import PublicationIndex
 from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
-from events.rebuilding import rebuild_all
+from events.rebuilding import project_due, rebuild_all
 from events.sqlite_store import SQLiteStore
 from events.store import TOKEN_SCOPES
 from migrations.migrations import pending, upgrade
@@ -70,7 +71,8 @@ def _report(report: LoadReport, what: str) -> None:
 def seed():
     """Load the bundled data (Manchester's history); running it again adds nothing."""
     svc = _services()
-    _report(load_lines(svc.store, svc.registry, bundled_lines(), recorded_by="seed"), "bundled data")
+    _report(load_lines(svc.store, svc.registry, bundled_lines(), recorded_by="seed", project_due=_projector(svc)),
+            "bundled data")
 
 
 @cli.command()
@@ -83,7 +85,12 @@ def load(file, recorded_by, restore_):
     if restore_:
         return cli_export.restore(file)
     svc = _services()
-    _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by), file.name)
+    _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by, project_due=_projector(svc)), file.name)
+
+
+def _projector(svc) -> Callable[[], int]:
+    """What makes the projections of the streams a load appended to: in worker processes when there are many."""
+    return partial(project_due, svc.store, partial(SQLiteStore, svc.store.path), svc.today())
 
 
 @cli.command()

@@ -42,6 +42,7 @@ class ClockConfig:
     backup_dir: Path
     backup_keep: int = 7
     deliver_every: float = 5.0
+    project_every: float = 30.0
     heartbeat_every: float = 10.0
     lease_seconds: float = 30.0
     sweep_at: str = "06:00"
@@ -57,6 +58,7 @@ class ClockConfig:
             backup_dir=Path(env.get("TIMELINE_BACKUP_DIR") or Path(database).resolve().parent / "backups"),
             backup_keep=int(env.get("TIMELINE_BACKUP_KEEP", 7)),
             deliver_every=float(env.get("TIMELINE_DELIVER_INTERVAL", 5)),
+            project_every=float(env.get("TIMELINE_PROJECT_INTERVAL", 30)),
             heartbeat_every=float(env.get("TIMELINE_HEARTBEAT_INTERVAL", 10)),
             lease_seconds=float(env.get("TIMELINE_CLOCK_LEASE", 30)),
             sweep_at=env.get("TIMELINE_SWEEP_AT", "06:00"),
@@ -65,7 +67,7 @@ class ClockConfig:
             verify_at=env.get("TIMELINE_VERIFY_AT", "03:30"),
             delivery=DeliverySettings.from_env(env),
         )
-        if config.backup_keep < 1 or min(config.deliver_every, config.heartbeat_every) <= 0:
+        if config.backup_keep < 1 or min(config.deliver_every, config.project_every, config.heartbeat_every) <= 0:
             raise ValueError("TIMELINE_BACKUP_KEEP must be >= 1 and intervals > 0")
         if config.lease_seconds <= config.heartbeat_every:
             raise ValueError("TIMELINE_CLOCK_LEASE must be longer than TIMELINE_HEARTBEAT_INTERVAL")
@@ -95,6 +97,12 @@ class JobFailed(Exception):
 def deliver_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
     """POST every due webhook delivery once."""
     return deliver_due(store.db, now, config.delivery)
+
+
+def project_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
+    """Bring due projections up to date: the web workers do it when appends pause; this catches what a load, a
+    stopped worker or unbroken appends left."""
+    return {"projected": store.project_due()}
 
 
 def sweep_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
@@ -128,7 +136,7 @@ def verify_job(store: SQLiteStore, now: datetime, config: ClockConfig) -> dict:
 
 
 JOBS: dict[str, Callable[[SQLiteStore, datetime, ClockConfig], dict]] = {
-    "deliver": deliver_job, "sweep": sweep_job, "backup": backup_job, "rebuild_check": rebuild_check_job,
+    "deliver": deliver_job, "project": project_job, "sweep": sweep_job, "backup": backup_job, "rebuild_check": rebuild_check_job,
     "verify": verify_job}
 
 
@@ -177,7 +185,8 @@ class Clock:
             log.exception("job %s failed", name)
             detail, ok = {"error": f"{type(exc).__name__}: {exc}"}, False
         clock_state.finish_run(db, run_id, self.now(), ok, detail)
-        if not ok or name != "deliver" or any(detail.get(k) for k in ("delivered", "pending", "dead")):
+        if not ok or name not in ("deliver", "project") or any(
+                detail.get(k) for k in ("delivered", "pending", "dead", "projected")):
             log.log(logging.INFO if ok else logging.ERROR, "job %s %s: %s", name, "done" if ok else "FAILED", detail)
         return detail
 
@@ -188,6 +197,8 @@ class Clock:
         cfg = self.config
         scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=cfg.heartbeat_every), id="heartbeat")
         scheduler.add_job(self.run, IntervalTrigger(seconds=cfg.deliver_every), args=["deliver"], id="deliver",
+                          next_run_time=datetime.now(timezone.utc))
+        scheduler.add_job(self.run, IntervalTrigger(seconds=cfg.project_every), args=["project"], id="project",
                           next_run_time=datetime.now(timezone.utc))
         for name, at, first in (("sweep", cfg.sweep_at, True), ("backup", cfg.backup_at, False),
                                 ("rebuild_check", cfg.rebuild_check_at, False), ("verify", cfg.verify_at, False)):

@@ -9,7 +9,7 @@ import pytest
 from events.loading import bundled_lines, load_lines
 from events.registry import Registry
 from events.sqlite_store import SQLiteStore, connect
-from migrations.migrations import migrations, sync_authorities, upgrade
+from migrations.migrations import PROJECTION_DUE, migrations, sync_authorities, upgrade
 from service.app import create_app
 from service.auth import new_token
 
@@ -18,11 +18,25 @@ TODAY = date(2026, 11, 23)
 
 
 def schema_before(path, migration: str, registry: Registry) -> None:
-    """Make a database at `path` as the schema stood before `migration`, with the registry's authorities."""
+    """Make a database at `path` as the schema stood before `migration`, with the registry's authorities.
+
+    Today's store keeps a list of streams whose projections are behind (m011): the
+    file gets that table too, empty, and `without_due_list` takes it off again
+    before the file is upgraded.
+    """
     db = connect(path)
     migrations.apply(db, stop_before=migration)
     with db.atomic():
         sync_authorities(db, registry)
+        db.execute(PROJECTION_DUE)
+    db.conn.close()
+
+
+def without_due_list(path) -> None:
+    """Drop the due list `schema_before` added (every projection made: it must be empty), leaving the old schema."""
+    db = connect(path)
+    assert db.execute("SELECT count(*) FROM projection_due").fetchone()[0] == 0
+    db.execute("DROP TABLE projection_due")
     db.conn.close()
 
 
@@ -87,8 +101,9 @@ def seeded_store(store, registry) -> SQLiteStore:
 @pytest.fixture
 def app(seeded_store, db_path):
     app = create_app({"TIMELINE_DATABASE": db_path, "TESTING": True, "TODAY": lambda: TODAY})
-    # Share the test's store (and its clock) so transaction times are controlled.
+    # Share the test's store (and its clock) so transaction times are controlled, projecting as the app's would.
     app.extensions["timeline"].store = seeded_store
+    seeded_store.projector_for = app.extensions["timeline"].store_projector
     return app
 
 

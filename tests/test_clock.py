@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, monitoring_visit
+from conftest import monitoring_visit
 from webhook_receiver import Receiver
 
 from events import backup, clock_state, webhooks
@@ -111,7 +111,7 @@ def test_real_clocks_deliver_once_and_a_standby_takes_over(db_path, registry, tm
     start = lambda i: subprocess.Popen([TIMELINE, "clock"], env=env, stderr=logs[i].open("w"))  # noqa: E731
     with Receiver(SECRET) as receiver:
         webhooks.create(store.db, {"url": receiver.url, "secret": SECRET}, "t", datetime.now(timezone.utc))
-        append_event(store, registry, "manchester", monitoring_visit(), recorded_by="t", today=lambda: TODAY)
+        append_event(store, registry, "manchester", monitoring_visit(), recorded_by="t")
         clocks = [start(0)]
         try:
             assert _wait_for(lambda: receiver.received, 30), "the first clock delivered nothing"
@@ -125,7 +125,7 @@ def test_real_clocks_deliver_once_and_a_standby_takes_over(db_path, registry, tm
             clocks[0].send_signal(signal.SIGTERM)  # the first gives its lease up; the second takes over
             assert clocks[0].wait(10) == 0
             append_event(store, registry, "manchester", monitoring_visit(effective_on="2026-11-01", payload=dict(
-                monitoring_visit()["payload"], ordinal=2)), recorded_by="t", today=lambda: TODAY)
+                monitoring_visit()["payload"], ordinal=2)), recorded_by="t")
             assert _wait_for(lambda: len(receiver.received) == 2, 30), "the standby did not take over"
             assert len(set(receiver.delivery_ids())) == 2
         finally:

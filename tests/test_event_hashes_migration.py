@@ -12,7 +12,7 @@ from events.registry import Registry
 from events.sqlite_store import SQLiteStore
 from events.verify import verify_store
 from migrations.migrations import upgrade
-from tests.conftest import schema_before
+from tests.conftest import schema_before, without_due_list
 from service.app import create_app
 
 M010 = "m010_size_event_hashes"
@@ -54,7 +54,8 @@ def test_m010_converts_existing_links_keeping_every_hash_and_answer(tmp_path):
     conn.close()
     assert len(old_links) == 120
 
-    assert upgrade(old, registry) == [M010]
+    without_due_list(old)
+    assert upgrade(old, registry) == [M010, "m011_projection_due"]
 
     conn = sqlite3.connect(old)
     assert [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")] == [
@@ -85,6 +86,7 @@ def test_m010_refuses_links_whose_previous_hashes_it_would_drop(tmp_path):
     conn.execute(f"UPDATE event_hashes SET global_prev = '{'e' * 64}' WHERE position = 30")
     conn.commit()
     conn.close()
+    without_due_list(old)
     with pytest.raises(RuntimeError, match="position 30"):
         upgrade(old, registry)
     conn = sqlite3.connect(old)  # nothing changed: the migration's transaction rolled back

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from events.exporting import RestoreError, export_lines, restore_lines
+from events.projections.incremental import StreamProjector
 from events.sqlite_store import SQLiteStore
 from migrations.migrations import upgrade
 from service.app import create_app
@@ -50,7 +51,9 @@ def history(client, auth, clock, seeded_store):
 def fresh_store(tmp_path, name: str) -> SQLiteStore:
     path = str(tmp_path / name)
     upgrade(path)
-    return SQLiteStore(path)
+    store = SQLiteStore(path)
+    store.projector_for = lambda authority: StreamProjector(authority, TODAY)
+    return store
 
 
 QUESTIONS = [

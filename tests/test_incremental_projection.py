@@ -57,12 +57,14 @@ def test_every_append_stores_what_a_whole_remake_stores(tmp_path, seed, today):
     registry = Registry.load(generate.write(out, 2, 70, seed=seed))
     upgrade(str(tmp_path / "t.db"), registry)
     store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store.projector_for = lambda authority: StreamProjector(authority, today)
     kinds = set()
     for line in out.read_text().splitlines():
         body = json.loads(line)
         slug = body.pop("authority")
         kinds.add(body["kind"])
-        append_event(store, registry, slug, body, recorded_by="test", today=lambda: today)
+        append_event(store, registry, slug, body, recorded_by="test")
+        store.project_due()
         assert _stored(store, slug) == _remade(store, slug, today), f"after {body['kind']} {body['event_id']}"
     assert {"correction", "retraction", "concern_update"} <= kinds
 
@@ -72,9 +74,10 @@ def test_an_append_after_the_last_date_remakes_only_the_last_chunk(tmp_path):
     registry = Registry.load(generate.write(out, 1, 100, seed=3))
     upgrade(str(tmp_path / "t.db"), registry)
     store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store.projector_for = lambda authority: StreamProjector(authority, date(2026, 11, 23))
     for line in out.read_text().splitlines():
         body = json.loads(line)
-        append_event(store, registry, body.pop("authority"), body, recorded_by="test", today=lambda: date(2026, 11, 23))
+        append_event(store, registry, body.pop("authority"), body, recorded_by="test")
     slug = json.loads(out.read_text().splitlines()[0])["authority"]
     events = store.read_stream(slug)
     whole = projection_of(slug, events, date(2026, 11, 23))
@@ -102,15 +105,17 @@ def test_back_dated_appends_on_one_day_store_what_a_whole_remake_stores(tmp_path
     registry = Registry.load(generate.write(out, 1, 60, seed=2))
     upgrade(str(tmp_path / "t.db"), registry)
     store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store.projector_for = lambda authority: StreamProjector(authority, date(2026, 11, 23))
     today = date(2026, 11, 23)
     for line in out.read_text().splitlines():
         body = json.loads(line)
-        append_event(store, registry, body.pop("authority"), body, recorded_by="test", today=lambda: today)
+        append_event(store, registry, body.pop("authority"), body, recorded_by="test")
     slug = "bench-00001"
     stream = generate.Stream(slug, random.Random(1), date(2026, 1, 1), 1.0)
     days = [date(2026, 6, 1)] * 12 + [date(2026, 10, 30), date(2026, 6, 1), date(2025, 2, 3), date(2026, 6, 1)]
     for day in days:
         body = generate.ungraded(stream, day)
         body.pop("authority")
-        append_event(store, registry, slug, body, recorded_by="test", today=lambda: today)
+        append_event(store, registry, slug, body, recorded_by="test")
+        store.project_due()
         assert _stored(store, slug) == _remade(store, slug, today), f"after an event on {day}"

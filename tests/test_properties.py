@@ -21,6 +21,7 @@ from events import queries
 from events.appending import append_event
 from events.dates import parse_partial
 from events.loading import bundled_lines
+from events.projections.incremental import StreamProjector
 from events.registry import Registry
 from events.sqlite_store import SQLiteStore
 from migrations.migrations import upgrade
@@ -70,11 +71,13 @@ def streams(draw, authority: str) -> list[dict]:
 def fresh_store(tmp_path_factory) -> SQLiteStore:
     path = tmp_path_factory.mktemp("prop") / "timeline.db"
     upgrade(str(path))
-    return SQLiteStore(path, clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store = SQLiteStore(path, clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store.projector_for = lambda authority: StreamProjector(authority, TODAY)
+    return store
 
 
 def record(store: SQLiteStore, authority: str, body: dict):
-    return append_event(store, REGISTRY, authority, body, recorded_by="property", today=lambda: TODAY)
+    return append_event(store, REGISTRY, authority, body, recorded_by="property")
 
 
 def answers(store: SQLiteStore, authority: str) -> list[dict]:

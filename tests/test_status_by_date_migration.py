@@ -10,7 +10,7 @@ from events.projections.status import projection_of
 from events.registry import Registry
 from events.sqlite_store import SQLiteStore
 from migrations.migrations import upgrade
-from tests.conftest import schema_before
+from tests.conftest import schema_before, without_due_list
 from tests.test_status_by_date import _assert_same_as_fold
 
 M009 = "m009_write_status_by_date_rowid"
@@ -30,6 +30,7 @@ def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path,
     old_rows = store.db.execute("SELECT count(*) FROM status_by_date").fetchone()[0]
     store.close()
 
+    without_due_list(path)
     assert M009 in upgrade(str(path), registry)
 
     store = SQLiteStore(path)

@@ -21,6 +21,7 @@ from events.dates import format_timestamp, utc_now
 from events.errors import IdempotencyMismatch, VersionConflict
 from events.loading import bundled_lines, load_lines
 from events.projections.fold import is_overdue
+from events.projections.incremental import StreamProjector
 from events.projections.status import projection_of, state_of
 from events.sqlite_store import SQLiteStore
 from events.store import EventStore, NewEvent, Projection, StoredEvent, Token
@@ -35,13 +36,18 @@ MANCHESTER, SALFORD, LEEDS = "manchester", "salford", "leeds"
 
 def _open_sqlite(location: str, clock: Callable[[], datetime]) -> SQLiteStore:
     upgrade(location)  # idempotent: a second store on the same file sees the same database
-    return SQLiteStore(location, clock=clock)
+    return _projecting_on_today(SQLiteStore(location, clock=clock))
 
 
 def _open_sqlite_grouped(location: str, clock: Callable[[], datetime]) -> SQLiteStore:
     """The store as the web service opens it: appends go through the group-commit writer (events.group_commit)."""
     upgrade(location)
-    return SQLiteStore(location, clock=clock, group_commit=True)
+    return _projecting_on_today(SQLiteStore(location, clock=clock, group_commit=True))
+
+
+def _projecting_on_today(store: SQLiteStore) -> SQLiteStore:
+    store.projector_for = lambda authority: StreamProjector(authority, TODAY)
+    return store
 
 
 BACKENDS: dict[str, Callable[[str, Callable[[], datetime]], EventStore]] = {
@@ -109,16 +115,11 @@ def visit(ordinal: int = 1, event_id: str | None = None) -> NewEvent:
     )
 
 
-def projector(authority: str):
-    return lambda events: projection_of(authority, events, TODAY)
-
-
 def append(store: EventStore, authority: str, event: NewEvent | None = None, *, expected_version: int | None = None,
-           key: str | None = None, request_hash: str | None = None, recorded_by: str = "tester", project=None):
+           key: str | None = None, request_hash: str | None = None, recorded_by: str = "tester"):
     event = event or visit()
     return store.append(authority, event, expected_version=expected_version, idempotency_key=key,
-                        request_hash=request_hash or f"hash-of-{event.event_id}", recorded_by=recorded_by,
-                        project=project or projector(authority))
+                        request_hash=request_hash or f"hash-of-{event.event_id}", recorded_by=recorded_by)
 
 
 def snapshot(store: EventStore, *authorities: str) -> dict:
@@ -401,30 +402,26 @@ def _failing_projector(events):
 
 
 @pytest.mark.parametrize("existing", [0, 2])  # a new stream, and one with events
-def test_a_failing_projection_writes_nothing(es, backend, location, existing):
+def test_a_failing_projection_loses_nothing_and_is_made_once_it_can_be(es, existing):
     for _ in range(existing):
         append(es, MANCHESTER)
-    append(es, SALFORD)
-    before = snapshot(es, MANCHESTER, SALFORD)
+    es.project_due()
+    stored_before = es.read_projection(MANCHESTER)
+    made = es.projector_for
+    es.projector_for = lambda authority: _failing_projector
 
-    event = visit()
+    result = append(es, MANCHESTER, key="k-failed", request_hash="h1")  # acknowledged: the event is stored
+
     with pytest.raises(RuntimeError, match="projection failed"):
-        append(es, MANCHESTER, event, key="k-failed", request_hash="h1", project=_failing_projector)
-
-    assert es.get_event(event.event_id) is None
-    assert es.stream_version(MANCHESTER) == existing
-    assert es.last_position() == before["last_position"]
-    assert (MANCHESTER in es.authorities_with_events()) == bool(existing)
-    assert snapshot(es, MANCHESTER, SALFORD) == before
-    if backend.name.startswith("sqlite"):
-        with raw_sqlite(backend, location) as raw:
-            assert raw.execute("SELECT count(*) FROM idempotency_keys WHERE key = 'k-failed'").fetchone() == (0,)
-            assert raw.execute("SELECT count(*) FROM events WHERE event_id = ?", (event.event_id,)).fetchone() == (0,)
-    # Neither the key nor the event_id was kept: both are free for a different request.
-    retried = append(es, MANCHESTER, replace(event, payload={**event.payload, "ordinal": 9}),
-                     key="k-failed", request_hash="h2")
-    assert retried.replayed is False
-    assert retried.event.version == existing + 1
+        es.project_due()
+    assert es.get_event(result.event.event_id) == result.event
+    assert es.due_authorities() == [MANCHESTER]
+    assert es.status_on(MANCHESTER, "2026-11-01") == (result.event.position, None)  # readers fold the events
+    es.projector_for = made
+    assert es.project_due() == 1 and es.due_authorities() == []
+    row = es.read_projection(MANCHESTER)
+    assert row["stream_version"] == existing + 1 != (stored_before or {}).get("stream_version")
+    assert es.status_on(MANCHESTER, "2026-11-01")[1] is not None
 
 
 def test_the_projector_sees_the_new_event_and_its_result_is_stored(es):
@@ -435,12 +432,14 @@ def test_the_projector_sees_the_new_event_and_its_result_is_stored(es):
         seen.append(list(events))
         return projection_of(MANCHESTER, events, TODAY)
 
-    result = append(es, MANCHESTER, project=spy)
+    es.project_due()
+    es.projector_for = lambda authority: spy
+    result = append(es, MANCHESTER)
+    row = es.read_projection(MANCHESTER)  # brought up to date by the read, if the writer has not yet
 
     assert len(seen) == 1
     assert [e.version for e in seen[0]] == [1, 2]
     assert seen[0][-1] == result.event
-    row = es.read_projection(MANCHESTER)
     assert row["authority"] == MANCHESTER
     assert row["stream_version"] == 2
     assert row["last_position"] == result.event.position

@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import TODAY, monitoring_visit
+from conftest import monitoring_visit
 from webhook_receiver import Receiver
 
 from events import deliveries, webhooks
@@ -31,8 +31,7 @@ def register(store, url, **filters) -> dict:
 
 
 def append(store, registry, authority="manchester", **overrides):
-    return append_event(store, registry, authority, monitoring_visit(**overrides), recorded_by="tester",
-                        today=lambda: TODAY).event
+    return append_event(store, registry, authority, monitoring_visit(**overrides), recorded_by="tester").event
 
 
 def rows(store, sql, params=()):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
 
@@ -144,119 +144,42 @@ def finish(stored: bytes, as_of: date) -> dict:
 
 @dataclass
 class Tail:
-    """A stream's status-by-date rows from some day on, and what a later append needs to extend them.
+    """A stream's status-by-date rows made again from some day on, and the fold over every active event.
 
-    `state` is the fold over every active event (as of the last day), `active`
-    those events in valid-time order, `days` every entry's day ([BEFORE_ANY, ...]),
-    and `snapshot` the fold just before the second-to-last chunk's first day
-    (day number, state, how many active events it holds) with `lines`, the
-    serialised entries from that day on: an append dated on or after that day is
-    folded from there, without walking the whole stream, and the entries before
-    its date are reused. `hot` is the fold just after the day the last append
-    took effect (day, state, how many active events it holds): another event on
-    that day is folded from there (several events of one day are often added together).
+    `state` is that fold as of the stream's last day (`days[-1]`; `days` holds
+    every entry's day, BEFORE_ANY first); stored rows from `cutoff` on are
+    replaced by `rows`.
     """
 
-    cutoff: str  # stored rows from this day on are replaced by `rows`
+    cutoff: str
     rows: list[tuple[str, bytes]]
     state: Fold
-    active: list[View]
     days: list[date]
-    snapshot: tuple[int, Fold, int]
-    lines: list[bytes]
-    hot: tuple[date, Fold, int] | None = None
-
-    @property
-    def first_extendable_day(self) -> date:
-        """The earliest effective day of an event `extended` can take."""
-        return self.days[self.snapshot[0]]
-
-    def extended(self, authority: str, view: View) -> "Tail":
-        """The tail after one more active event, effective on or after `first_extendable_day` (the caller checks)."""
-        number, state, index = self.snapshot
-        day = view.effective.first
-        active = list(self.active)
-        insort(active, view, key=View.sort_key)
-        days = list(self.days)
-        if day not in days:
-            insort(days, day)
-        at = bisect_left(days, day)
-        if self.hot is not None and self.hot[0] == day and _snapshot_at(days) == number:
-            # From just after the day's earlier events; the snapshot and the entries before the chunk stand.
-            start = at // CHUNK * CHUNK
-            tail = _walk(authority, active, days, at, copy_fold(self.hot[1]), self.hot[2], start,
-                         self.lines[start - number:at - number], hot_day=day)
-            tail.snapshot, tail.lines = self.snapshot, self.lines[:start - number] + tail.lines
-            return tail
-        return _walk(authority, active, days, number, copy_fold(state), index, number, self.lines[:at - number],
-                     hot_day=day)
-
-
-def copy_fold(state: Fold) -> Fold:
-    """A copy a step may change without changing `state` (steps replace or extend what they touch, but concerns
-    are changed in place)."""
-    return Fold(as_of=state.as_of, included=list(state.included), inspection=state.inspection,
-                monitoring=state.monitoring, last_monitoring_visit=state.last_monitoring_visit,
-                interventions=dict(state.interventions),
-                concerns={k: dict(c, updates=list(c["updates"])) for k, c in state.concerns.items()},
-                judgements=list(state.judgements))
 
 
 def status_rows_from(authority: str, views: list[View], since: date) -> Tail:
-    """The stored rows that can differ once entries from `since` on have changed, the last two chunks always among them.
+    """The stored rows that can differ once entries from `since` on have changed.
 
     Entries before `since` depend only on events effective before it, so they
     stand; the chunk holding the first day on or after `since` and every later
-    one are made again. Stored rows from `cutoff` on are replaced by `rows`
-    (the chunks before `cutoff` are the same whichever way they were made).
+    one are made again (the chunks before it are the same whichever way they were made).
     """
     active = [v for v in views if v.active]
     days = [BEFORE_ANY]
     for view in active:
         if view.effective.first != days[-1]:
             days.append(view.effective.first)
-    unchanged = bisect_left(days, since, lo=1)  # days before `since`, BEFORE_ANY included
-    # From the second-to-last chunk at the latest: its entries are what the next append can reuse.
-    start = min(unchanged // CHUNK, max((len(days) - 1) // CHUNK - 1, 0)) * CHUNK
-    tail = _walk(authority, active, days, 0, Fold(as_of=BEFORE_ANY), 0, start)
-    if start >= unchanged:
-        tail.cutoff = since.isoformat()
-    return tail
-
-
-def _snapshot_at(days: list[date]) -> int:
-    """The day number a tail's snapshot is taken before: the second-to-last chunk's first."""
-    return max((len(days) - 1) // CHUNK * CHUNK - CHUNK, 0)
-
-
-def _walk(authority: str, active: list[View], days: list[date], begin: int, state: Fold, index: int,
-          start: int, reuse: list[bytes] = (), hot_day: date | None = None) -> Tail:
-    """Fold from day number `begin` (`state` holding the first `index` active events, those before them) to the
-    last day, with entries, chunked into rows, from day number `start` (a chunk's first, at most `begin`) on.
-
-    `reuse` holds the entries already made for the first days from `start`
-    (unchanged), at least up to `begin`. The tail's lines run from its snapshot
-    if the walk passed it (else from `start`); with `hot_day`, it keeps the fold
-    just after that day too.
-    """
-    snap_at = _snapshot_at(days)
-    snapshot = hot = None
-    lines = list(reuse[:max(begin - start, 0)])  # days from `start` before `begin`: not walked again
+    start = bisect_left(days, since, lo=1) // CHUNK * CHUNK  # the chunk of the first day on or after `since`
+    state = Fold(as_of=BEFORE_ANY)
     memo: dict = {}  # the inspection parts, made once per inspection in force (see status_document)
-    for number in range(begin, len(days)):
-        day = days[number]
-        if number == snap_at:
-            snapshot = (number, copy_fold(state), index)
+    lines, index = [], 0
+    for number, day in enumerate(days):
         while number and index < len(active) and active[index].effective.first == day:
             step(state, active[index])
             index += 1
-        if day == hot_day:
-            hot = (day, copy_fold(state), index)
         if number >= start:
             state.as_of = day
-            made = number - start
-            lines.append(reuse[made] if made < len(reuse) else _line(_entry(authority, state, memo)))
+            lines.append(_line(_entry(authority, state, memo)))
     names = [d.isoformat() for d in days[start:]]
     rows = [(names[i], _compress(names[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(lines), CHUNK)]
-    kept = lines[snapshot[0] - start:] if snapshot else lines
-    return Tail(names[0], rows, state, active, days, snapshot, kept, hot)
+    return Tail(names[0] if names else date.max.isoformat(), rows, state, days)

@@ -183,7 +183,7 @@ def post_event(slug):
     token = require_token(svc.store, slug, count=False)
     result = counted_write(svc.store, token.name, lambda hit: append_event(
         svc.store, svc.registry, slug, json_body(), idempotency_key=idempotency_key(), recorded_by=token.name,
-        today=today, count_hit=hit))
+        count_hit=hit))
     headers = {"Location": url_for("events.get_event", event_id=result.event.event_id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -145,7 +145,7 @@ def add_monitoring_visit(slug: str):
     if errors or token_errors:
         return _visit_form(record, values, {**errors, **token_errors})
     try:
-        result = append_event(svc.store, svc.registry, slug, body, recorded_by=token.name, today=svc.today)
+        result = append_event(svc.store, svc.registry, slug, body, recorded_by=token.name)
     except DomainError as exc:  # refused against the stream (e.g. the same event id with different fields)
         return _visit_form(record, values, forms.errors_by_field(exc.errors, values) or {forms.FORM_LEVEL: [exc.detail]})
     return redirect(url_for("pages.event", event_id=result.event.event_id), 303)
