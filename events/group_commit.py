@@ -16,8 +16,9 @@ request. So:
   in it was stored.
 
 Once work has been committed and none has come for `QUIET_SECONDS`, the writer
-runs `idle` (the store brings due projections up to date there), under the same
-lock, until it says there is nothing left or work arrives.
+runs `idle(True)` (the store makes due projections there), under the same lock,
+until it says there is nothing left or work arrives; after each commit it runs
+`idle(False)`, which does only what cannot wait (a backlog grown too long).
 """
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ from typing import TypeVar
 T = TypeVar("T")
 MAX_GROUP = 64  # pieces of work per transaction: bounds how long one transaction holds the write lock
 # How long the queue must stay empty before idle work runs: appends come first, and a pause this long
-# means the requests answered by the last commit have not come back with more.
-QUIET_SECONDS = 0.002
+# means the clients answered by the last commit have not come back with more. Work put off meanwhile is
+# done once for many appends (a stream appended to ten times is projected once).
+QUIET_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 
@@ -43,10 +45,10 @@ class GroupCommitter:
     """A writer thread running submitted work on its own connection, a group per transaction."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
-                 idle: Callable[[], int] = lambda: 0):
+                 idle: Callable[[bool], int] = lambda quiet: 0):
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
-        self._idle = idle  # run on the writer thread when appends pause; returns how much it did (0: nothing left)
+        self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
@@ -75,7 +77,11 @@ class GroupCommitter:
             try:
                 group = [self._queue.get(timeout=QUIET_SECONDS) if idle_due else self._queue.get()]
             except queue.Empty:
-                idle_due = self._run_idle(lock)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    idle_due = self._run_idle(quiet=True)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
                 continue
             idle_due = True
             try:
@@ -90,6 +96,7 @@ class GroupCommitter:
                         except queue.Empty:
                             break
                     self._commit(conn, group)
+                    self._run_idle(quiet=False)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
             except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
@@ -97,16 +104,13 @@ class GroupCommitter:
                     if not future.done():
                         future.set_exception(exc)
 
-    def _run_idle(self, lock: int) -> bool:
-        """One round of idle work under the writers' lock; whether there may be more."""
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    def _run_idle(self, quiet: bool) -> bool:
+        """One round of idle work (the caller holds the writers' lock); whether there may be more."""
         try:
-            return self._idle() > 0
+            return self._idle(quiet) > 0
         except Exception:  # noqa: BLE001 - idle work is retried after the next commit; appends must go on
             log.exception("idle work failed")
             return False
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> None:

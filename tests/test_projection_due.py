@@ -94,3 +94,15 @@ def test_many_due_streams_are_made_in_worker_processes_as_a_whole_remake_makes_t
                                   "ORDER BY valid_from", (slug,)).fetchall()
         assert [tuple(r) for r in stored] == whole.status_by_date
         assert store.read_projection(slug)["status"] == json.loads(json.dumps(whole.status["status"]))
+
+
+def test_under_unbroken_appends_only_a_backlog_past_its_bound_is_projected(seeded_store, registry, monkeypatch):
+    from events import sqlite_store
+
+    seeded_store.project_due()
+    append_event(seeded_store, registry, "manchester", _visit(11, "2026-11-14"), recorded_by="t")
+    assert seeded_store._project_idle(quiet=False) == 0  # one stream due: it waits for a pause
+    assert seeded_store.due_authorities() == ["manchester"]
+    monkeypatch.setattr(sqlite_store, "MAX_DUE_UNDER_LOAD", 0)
+    assert seeded_store._project_idle(quiet=False) == 1
+    assert seeded_store.due_authorities() == []

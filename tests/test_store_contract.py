@@ -734,3 +734,14 @@ def test_a_token_limited_to_no_authorities_may_append_nowhere(es):
     es.create_token("nowhere", "hash-n", [])
     token = es.find_token("hash-n")
     assert not token.may_append_to(MANCHESTER)
+
+
+def test_an_events_dict_is_the_whole_envelope_and_a_copy(seeded_store):
+    from dataclasses import asdict
+
+    for event in seeded_store.read_all():
+        out = event.to_dict()
+        assert out == asdict(event) and list(out) == list(asdict(event))
+        out["payload"].clear()
+        out["occurred"].clear()
+        assert event.payload and event.occurred["start"]  # changing the dict leaves the event as it was
