@@ -6,6 +6,7 @@ and a transaction time (`known_at`): pure functions, no storage.
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 
 from events import schedule
 from events.frameworks import FRAMEWORKS
@@ -31,12 +32,11 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
     """
     day = state.as_of.isoformat()
     overall, judgements, inspection, inadequate = _inspection_parts(state.inspection, memo)
-    open_count = overdue = 0
-    for concern in state.concerns.values():  # is_overdue's rule, with the day formatted once
-        if concern["state"] == "open":
-            open_count += 1
-            if concern["due_on"] is not None and concern["due_on"] < day:
-                overdue += 1
+    open_concerns = open_concerns_of(state, memo)
+    overdue = 0
+    for concern in open_concerns:  # is_overdue's rule, with the day formatted once
+        if concern["due_on"] is not None and concern["due_on"] < day:
+            overdue += 1
     return {
         "authority": authority,
         "as_of": day,
@@ -45,13 +45,34 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
         "judgements": judgements,
         "inspection": inspection,
         "regime": _regime(state),
-        "open_concerns": open_count,
+        "open_concerns": len(open_concerns),
         "overdue_concerns": overdue,
-        "last_event": _event_summary(state.included[-1]) if state.included else None,
+        "last_event": _last_event(state, memo),
         "next_expected": _next_expected(state, inadequate),
         "imprecise_dates": _imprecise(state, memo),
         "events_considered": len(state.included),
     }
+
+
+def open_concerns_of(state: Fold, memo: dict | None = None) -> list[dict]:
+    """The concerns open on `state.as_of`, in the order they were opened.
+
+    With a `memo` kept across documents made from one growing fold (projections.by_date),
+    only the concerns open last time and those opened since are looked at, not every
+    concern the stream ever had: a fold only adds concerns (each id once, never removed)
+    and a closed concern never opens again.
+    """
+    concerns = state.concerns
+    if memo is None:
+        return [c for c in concerns.values() if c["state"] == "open"]
+    seen, found, of = memo.get("open", (0, [], None))
+    if of is not concerns or seen > len(concerns):  # another fold's concerns (a copy): start again
+        seen, found = 0, []
+    found = [c for c in found if c["state"] == "open"]
+    if seen < len(concerns):
+        found += [c for c in islice(concerns.values(), seen, None) if c["state"] == "open"]
+    memo["open"] = (len(concerns), found, concerns)
+    return found
 
 
 def _inspection_parts(view: View | None, memo: dict | None) -> tuple:
@@ -98,6 +119,19 @@ def _regime(state: Fold) -> dict:
     }
 
 
+def _last_event(state: Fold, memo: dict | None) -> dict | None:
+    """The summary of the last event included; with a memo, made once while that event stays the last."""
+    if not state.included:
+        return None
+    view = state.included[-1]
+    if memo is None:
+        return _event_summary(view)
+    hit = memo.get("last_event")
+    if hit is None or hit[0] is not view:  # the view is kept with its summary, so `is` cannot be fooled
+        hit = memo["last_event"] = (view, _event_summary(view))
+    return hit[1]
+
+
 def _event_summary(view: View) -> dict:
     return {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso,
             "date_precision": view.effective.precision, "title": view.source.get("title")}
@@ -111,13 +145,47 @@ def _next_expected(state: Fold, inadequate: bool) -> list[dict]:
         expected.append(schedule.next_inspection(
             {"effective_on": state.inspection.effective.iso, "event_id": state.inspection.event_id},
             inadequate, state.as_of))
-    return sorted(expected, key=lambda e: e["window"]["latest"])
+    # At most two windows: sorted by the latest day, as sorted() would (stable), without its call.
+    if len(expected) == 2 and expected[1]["window"]["latest"] < expected[0]["window"]["latest"]:
+        expected.reverse()
+    return expected
 
 
 def _imprecise(state: Fold, memo: dict | None = None) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
-    return [imprecise_note(v) for v in imprecise_views(state, memo)
-            if v.effective.contains(state.as_of) and v.effective.first != state.as_of]
+    as_of = state.as_of
+    return [_note_of(v, memo) for v in imprecise_views(state, memo)
+            if v.effective.first < as_of <= v.effective.last]  # contains(as_of), not its first day
+
+
+def _note_of(view: View, memo: dict | None) -> dict:
+    """imprecise_note(view); with a memo, made once per view (documents made with it share the note)."""
+    if memo is None:
+        return imprecise_note(view)
+    notes = memo.setdefault("notes", {})
+    hit = notes.get(id(view))
+    if hit is None or hit[0] is not view:  # the view is kept with its note, so its id cannot be reused
+        hit = notes[id(view)] = (view, imprecise_note(view))
+    return hit[1]
+
+
+def imprecise_spans(state: Fold, memo: dict | None = None) -> list[dict]:
+    """Each imprecise event included, as a status entry keeps it: its first and last days and its note."""
+    if memo is None:
+        return [_span_of(v, None) for v in imprecise_views(state)]
+    spans = memo.setdefault("spans", {})
+    out = []
+    for view in imprecise_views(state, memo):
+        hit = spans.get(id(view))
+        if hit is None or hit[0] is not view:  # as in _note_of
+            hit = spans[id(view)] = (view, _span_of(view, memo))
+        out.append(hit[1])
+    return out
+
+
+def _span_of(view: View, memo: dict | None) -> dict:
+    return {"first": view.effective.first.isoformat(), "last": view.effective.last.isoformat(),
+            "item": _note_of(view, memo)}
 
 
 def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
@@ -131,7 +199,10 @@ def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
     seen, found, included = memo.get("imprecise", (0, [], None))
     if included is not state.included or seen > len(included):
         seen, found = 0, []
-    found = found + [v for v in state.included[seen:] if v.effective.imprecise]
+    if seen == len(state.included):  # nothing included since: the same list (callers only read it)
+        return found
+    # A new list, not an extended one: a caller may still hold the last answer.
+    found = found + [v for v in state.included[seen:] if v.effective.precision != "day"]  # .imprecise, inlined
     memo["imprecise"] = (len(state.included), found, state.included)
     return found
 
