@@ -50,10 +50,12 @@ def fold(views: list[View], as_of: date) -> Fold:
 def step(state: Fold, view: View) -> None:
     """Apply one active event to the state (the fold's single step)."""
     state.included.append(view)
-    handler = _HANDLERS.get(view.kind)
+    kind = view.kind
+    handler = _HANDLERS.get(kind)
     if handler:
         handler(state, view)
-    _open_concerns(state, view)
+    if kind in _OPENING_KINDS:  # the other kinds open no concerns: skip concern_items' empty answer
+        _open_concerns(state, view)
 
 
 def _on_inspection(state: Fold, view: View) -> None:
@@ -67,7 +69,7 @@ def _on_inspection(state: Fold, view: View) -> None:
     state.inspection = view
     overall = overall_of(view)  # once, for both the derived judgement row and the regime
     state.judgements.extend(_judgement_rows(view, overall))
-    if _inadequate(view, overall):
+    if is_inadequate(view, overall):
         if state.monitoring is None:
             state.monitoring = {"since": view.effective.iso, "event_id": view.event_id}
             state.last_monitoring_visit = None
@@ -107,6 +109,9 @@ _HANDLERS = {
     "intervention": _on_intervention,
     "concern_update": _on_concern_update,
 }
+
+
+_OPENING_KINDS = frozenset(CONCERN_SOURCES) | {"monitoring_visit"}  # the kinds concern_items reads
 
 
 def _open_concerns(state: Fold, view: View) -> None:
@@ -198,16 +203,14 @@ def overall_of(view: View) -> dict:
     return overall
 
 
-def is_inadequate(view: View) -> bool:
-    """Whether an inspection puts an authority under monitoring.
+def is_inadequate(view: View, overall: dict | None = None) -> bool:
+    """Whether an inspection puts an authority under monitoring (`overall`: its overall_of, if already made).
 
     Inadequate overall; under ilacs-2026, which has no overall judgement, any
     inadequate judgement (our reading of the framework: see README).
     """
-    return _inadequate(view, overall_of(view))
-
-
-def _inadequate(view: View, overall: dict) -> bool:
+    if overall is None:
+        overall = overall_of(view)
     if overall["judged"]:
         return overall["grade"] == 4
     return any(j["grade"] == 4 for j in view.payload["judgements"])

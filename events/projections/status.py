@@ -47,7 +47,7 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
         "regime": _regime(state),
         "open_concerns": len(open_concerns),
         "overdue_concerns": overdue,
-        "last_event": _last_event(state, memo),
+        "last_event": _event_summary(state.included[-1]) if state.included else None,
         "next_expected": _next_expected(state, inadequate),
         "imprecise_dates": _imprecise(state, memo),
         "events_considered": len(state.included),
@@ -55,23 +55,27 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
 
 
 def open_concerns_of(state: Fold, memo: dict | None = None) -> list[dict]:
-    """The concerns open on `state.as_of`, in the order they were opened.
+    """The concerns open on `state.as_of`, in the order they were opened (callers only read the list).
 
     With a `memo` kept across documents made from one growing fold (projections.by_date),
     only the concerns open last time and those opened since are looked at, not every
     concern the stream ever had: a fold only adds concerns (each id once, never removed)
-    and a closed concern never opens again.
+    and a closed concern never opens again. Every step includes its event, so while
+    `state.included` has not grown, nothing has changed and the last answer stands.
     """
     concerns = state.concerns
     if memo is None:
         return [c for c in concerns.values() if c["state"] == "open"]
-    seen, found, of = memo.get("open", (0, [], None))
+    steps = len(state.included)
+    seen, found, of, stepped = memo.get("open", (0, [], None, -1))
+    if of is concerns and stepped == steps and seen == len(concerns):
+        return found
     if of is not concerns or seen > len(concerns):  # another fold's concerns (a copy): start again
         seen, found = 0, []
     found = [c for c in found if c["state"] == "open"]
     if seen < len(concerns):
         found += [c for c in islice(concerns.values(), seen, None) if c["state"] == "open"]
-    memo["open"] = (len(concerns), found, concerns)
+    memo["open"] = (len(concerns), found, concerns, steps)
     return found
 
 
@@ -83,7 +87,8 @@ def _inspection_parts(view: View | None, memo: dict | None) -> tuple:
         hit = memo.get(id(view))
         if hit is not None and hit[0] is view:  # the view itself is kept, so its id cannot be reused
             return hit[1]
-    parts = (overall_of(view), _judgements_in_force(view), _inspection_summary(view), is_inadequate(view))
+    overall = overall_of(view)
+    parts = (overall, _judgements_in_force(view), _inspection_summary(view), is_inadequate(view, overall))
     if memo is not None:
         memo[id(view)] = (view, parts)
     return parts
@@ -109,6 +114,8 @@ def _inspection_summary(view: View | None) -> dict | None:
 
 
 def _regime(state: Fold) -> dict:
+    if not state.interventions and not state.monitoring:  # most days of most streams: the answer needs no lists
+        return {"summary": "none", "monitoring": state.monitoring, "interventions": [], "other_support": []}
     interventions = [i for i in state.interventions.values() if i["measure"] in REGIME_IN_FORCE]
     names = (["monitoring"] if state.monitoring else []) + (["intervention"] if interventions else [])
     return {
@@ -117,19 +124,6 @@ def _regime(state: Fold) -> dict:
         "interventions": interventions,
         "other_support": [i for i in state.interventions.values() if i["measure"] not in REGIME_IN_FORCE],
     }
-
-
-def _last_event(state: Fold, memo: dict | None) -> dict | None:
-    """The summary of the last event included; with a memo, made once while that event stays the last."""
-    if not state.included:
-        return None
-    view = state.included[-1]
-    if memo is None:
-        return _event_summary(view)
-    hit = memo.get("last_event")
-    if hit is None or hit[0] is not view:  # the view is kept with its summary, so `is` cannot be fooled
-        hit = memo["last_event"] = (view, _event_summary(view))
-    return hit[1]
 
 
 def _event_summary(view: View) -> dict:
@@ -194,13 +188,14 @@ def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
     With a `memo` kept across documents made from one growing fold (projections.by_date),
     only the events included since the last call are looked at.
     """
+    included = state.included
     if memo is None:
-        return [v for v in state.included if v.effective.imprecise]
-    seen, found, included = memo.get("imprecise", (0, [], None))
-    if included is not state.included or seen > len(included):
-        seen, found = 0, []
-    if seen == len(state.included):  # nothing included since: the same list (callers only read it)
+        return [v for v in included if v.effective.imprecise]
+    seen, found, of = memo.get("imprecise", (0, [], None))
+    if of is included and seen == len(included):  # nothing included since: the same list (callers only read it)
         return found
+    if of is not included or seen > len(included):
+        seen, found = 0, []
     # A new list, not an extended one: a caller may still hold the last answer.
     found = found + [v for v in state.included[seen:] if v.effective.precision != "day"]  # .imprecise, inlined
     memo["imprecise"] = (len(state.included), found, state.included)

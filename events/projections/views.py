@@ -8,12 +8,14 @@ result in valid-time order (effective date, then version).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 
 from events.dates import PartialDate, parse_partial
 from events.store import StoredEvent
 from events.upcasting import upcast
 
 META_KINDS = frozenset({"correction", "retraction"})
+_position = attrgetter("position")  # recording order
 ENVELOPE = tuple(f.name for f in fields(StoredEvent))  # in asdict's order, so answers keep their key order
 
 
@@ -81,10 +83,13 @@ def view_of(event: StoredEvent) -> View:
 
 def resolve(events: list[StoredEvent], known_at: str | None = None) -> list[View]:
     """The stream as known at `known_at` (a recorded_at stamp; None: everything), in valid-time order."""
-    known = [e for e in events if known_at is None or e.recorded_at <= known_at]
-    views = {e.event_id: view_of(e) for e in sorted(known, key=lambda e: e.position)}
-    for event in sorted(known, key=lambda e: e.position):
-        target_id = event.payload.get("target_event_id") if event.kind in META_KINDS else None
+    known = sorted(events if known_at is None else [e for e in events if e.recorded_at <= known_at],
+                   key=_position)
+    views = {e.event_id: view_of(e) for e in known}
+    for event in known:
+        if event.kind not in META_KINDS:
+            continue
+        target_id = event.payload.get("target_event_id")
         target = views.get(target_id) if target_id else None
         if target is None:
             continue
