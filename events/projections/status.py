@@ -48,7 +48,7 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
         "open_concerns": len(open_concerns),
         "overdue_concerns": overdue,
         "last_event": _event_summary(state.included[-1]) if state.included else None,
-        "next_expected": _next_expected(state, inadequate),
+        "next_expected": _next_expected(state, inadequate, memo),
         "imprecise_dates": _imprecise(state, memo),
         "events_considered": len(state.included),
     }
@@ -131,7 +131,29 @@ def _event_summary(view: View) -> dict:
             "date_precision": view.effective.precision, "title": view.source.get("title")}
 
 
-def _next_expected(state: Fold, inadequate: bool) -> list[dict]:
+def _next_expected(state: Fold, inadequate: bool, memo: dict | None = None) -> list[dict]:
+    """The expected windows; with a memo, the last answer again while its inputs and overdue flags stand.
+
+    The windows depend only on the monitoring, last visit and inspection in force (each
+    replaced, never changed, by a step) and whether that inspection was inadequate; only
+    each window's `overdue` depends on `as_of`.
+    """
+    if memo is None:
+        return _expected_windows(state, inadequate)
+    inputs = (state.monitoring, state.last_monitoring_visit, state.inspection, inadequate)
+    hit = memo.get("expected")
+    if hit is None or any(now is not then for now, then in zip(inputs, hit[0])):
+        expected = _expected_windows(state, inadequate)
+    else:
+        day = state.as_of.isoformat()  # ISO days sort as the days do
+        expected = hit[1]
+        if any(e["overdue"] != (day > e["window"]["latest"]) for e in expected):
+            expected = [dict(e, overdue=day > e["window"]["latest"]) for e in expected]
+    memo["expected"] = (inputs, expected)  # the inputs are kept, so `is` cannot be fooled by a reused id
+    return expected
+
+
+def _expected_windows(state: Fold, inadequate: bool) -> list[dict]:
     expected = []
     if state.monitoring:
         expected.append(schedule.next_monitoring_visit(state.monitoring, state.last_monitoring_visit, state.as_of))
@@ -149,7 +171,7 @@ def _imprecise(state: Fold, memo: dict | None = None) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
     as_of = state.as_of
     return [_note_of(v, memo) for v in imprecise_views(state, memo)
-            if v.effective.first < as_of <= v.effective.last]  # contains(as_of), not its first day
+            if v.effective.first < as_of <= v.effective.last]  # contains(as_of) but not its first day
 
 
 def _note_of(view: View, memo: dict | None) -> dict:
@@ -164,17 +186,17 @@ def _note_of(view: View, memo: dict | None) -> dict:
 
 
 def imprecise_spans(state: Fold, memo: dict | None = None) -> list[dict]:
-    """Each imprecise event included, as a status entry keeps it: its first and last days and its note."""
+    """Each imprecise event included, as a status entry keeps it: its first and last days and its note.
+
+    With a memo, the same list while imprecise_views gives the same list (entries share it).
+    """
+    views = imprecise_views(state, memo)
     if memo is None:
-        return [_span_of(v, None) for v in imprecise_views(state)]
-    spans = memo.setdefault("spans", {})
-    out = []
-    for view in imprecise_views(state, memo):
-        hit = spans.get(id(view))
-        if hit is None or hit[0] is not view:  # as in _note_of
-            hit = spans[id(view)] = (view, _span_of(view, memo))
-        out.append(hit[1])
-    return out
+        return [_span_of(v, None) for v in views]
+    hit = memo.get("spans")
+    if hit is None or hit[0] is not views:  # the views list is kept, so `is` cannot be fooled by a reused id
+        hit = memo["spans"] = (views, [_span_of(v, memo) for v in views])
+    return hit[1]
 
 
 def _span_of(view: View, memo: dict | None) -> dict:
@@ -196,9 +218,10 @@ def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
         return found
     if of is not included or seen > len(included):
         seen, found = 0, []
-    # A new list, not an extended one: a caller may still hold the last answer.
-    found = found + [v for v in state.included[seen:] if v.effective.precision != "day"]  # .imprecise, inlined
-    memo["imprecise"] = (len(state.included), found, state.included)
+    new = [v for v in included[seen:] if v.effective.precision != "day"]  # .imprecise, inlined
+    if new:  # a new list, not an extended one: a caller may still hold the last answer
+        found = found + new
+    memo["imprecise"] = (len(included), found, included)
     return found
 
 
