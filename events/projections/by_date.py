@@ -122,8 +122,7 @@ def regroup(stored: list[bytes]) -> list[tuple[str, bytes]]:
 
 def _entry(authority: str, state: Fold, memo: dict | None = None) -> dict:
     doc = status_document(authority, state, memo=memo)
-    due = sorted(c["due_on"] for c in open_concerns_of(state, memo) if c["due_on"] is not None)
-    return {"doc": doc, "due": due, "imprecise": imprecise_spans(state, memo)}
+    return {"doc": doc, "due": open_concerns_of(state, memo)[1], "imprecise": imprecise_spans(state, memo)}
 
 
 def finish(stored: bytes, as_of: date) -> dict:

@@ -5,6 +5,7 @@ and a transaction time (`known_at`): pure functions, no storage.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date
 from itertools import islice
 
@@ -32,11 +33,8 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
     """
     day = state.as_of.isoformat()
     overall, judgements, inspection, inadequate = _inspection_parts(state.inspection, memo)
-    open_concerns = open_concerns_of(state, memo)
-    overdue = 0
-    for concern in open_concerns:  # is_overdue's rule, with the day formatted once
-        if concern["due_on"] is not None and concern["due_on"] < day:
-            overdue += 1
+    open_concerns, due = open_concerns_of(state, memo)
+    overdue = bisect_left(due, day)  # is_overdue's rule: the open concerns due before the day
     return {
         "authority": authority,
         "as_of": day,
@@ -54,8 +52,9 @@ def status_document(authority: str, state: Fold, known_at: str | None = None, *,
     }
 
 
-def open_concerns_of(state: Fold, memo: dict | None = None) -> list[dict]:
-    """The concerns open on `state.as_of`, in the order they were opened (callers only read the list).
+def open_concerns_of(state: Fold, memo: dict | None = None) -> tuple[list[dict], list[str]]:
+    """The concerns open on `state.as_of`, in the order they were opened, and their due days (those that have
+    one) in order. Callers only read the lists.
 
     With a `memo` kept across documents made from one growing fold (projections.by_date),
     only the concerns open last time and those opened since are looked at, not every
@@ -65,18 +64,23 @@ def open_concerns_of(state: Fold, memo: dict | None = None) -> list[dict]:
     """
     concerns = state.concerns
     if memo is None:
-        return [c for c in concerns.values() if c["state"] == "open"]
+        return _with_due([c for c in concerns.values() if c["state"] == "open"])
     steps = len(state.included)
-    seen, found, of, stepped = memo.get("open", (0, [], None, -1))
+    seen, answer, of, stepped = memo.get("open", (0, ([], []), None, -1))
     if of is concerns and stepped == steps and seen == len(concerns):
-        return found
+        return answer
     if of is not concerns or seen > len(concerns):  # another fold's concerns (a copy): start again
-        seen, found = 0, []
-    found = [c for c in found if c["state"] == "open"]
+        seen, answer = 0, ([], [])
+    found = [c for c in answer[0] if c["state"] == "open"]
     if seen < len(concerns):
         found += [c for c in islice(concerns.values(), seen, None) if c["state"] == "open"]
-    memo["open"] = (len(concerns), found, concerns, steps)
-    return found
+    answer = _with_due(found)
+    memo["open"] = (len(concerns), answer, concerns, steps)  # the dict is kept, so `is` cannot be fooled
+    return answer
+
+
+def _with_due(open_concerns: list[dict]) -> tuple[list[dict], list[str]]:
+    return open_concerns, sorted(c["due_on"] for c in open_concerns if c["due_on"] is not None)
 
 
 def _inspection_parts(view: View | None, memo: dict | None) -> tuple:
@@ -140,17 +144,26 @@ def _next_expected(state: Fold, inadequate: bool, memo: dict | None = None) -> l
     """
     if memo is None:
         return _expected_windows(state, inadequate)
-    inputs = (state.monitoring, state.last_monitoring_visit, state.inspection, inadequate)
     hit = memo.get("expected")
-    if hit is None or any(now is not then for now, then in zip(inputs, hit[0])):
+    if hit is None or not _same_inputs(hit[0], state, inadequate):
         expected = _expected_windows(state, inadequate)
-    else:
-        day = state.as_of.isoformat()  # ISO days sort as the days do
-        expected = hit[1]
-        if any(e["overdue"] != (day > e["window"]["latest"]) for e in expected):
+        # The inputs are kept with the answer, so `is` cannot be fooled by a reused id.
+        memo["expected"] = ((state.monitoring, state.last_monitoring_visit, state.inspection, inadequate), expected)
+        return expected
+    day = state.as_of.isoformat()  # ISO days sort as the days do
+    expected = hit[1]
+    for window in expected:
+        if window["overdue"] != (day > window["window"]["latest"]):
             expected = [dict(e, overdue=day > e["window"]["latest"]) for e in expected]
-    memo["expected"] = (inputs, expected)  # the inputs are kept, so `is` cannot be fooled by a reused id
+            memo["expected"] = (hit[0], expected)
+            break
     return expected
+
+
+def _same_inputs(inputs: tuple, state: Fold, inadequate: bool) -> bool:
+    monitoring, last_visit, inspection, was_inadequate = inputs
+    return (monitoring is state.monitoring and last_visit is state.last_monitoring_visit
+            and inspection is state.inspection and was_inadequate is inadequate)
 
 
 def _expected_windows(state: Fold, inadequate: bool) -> list[dict]:
