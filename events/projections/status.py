@@ -74,7 +74,8 @@ def open_concerns_of(state: Fold, memo: dict | None = None) -> tuple[list[dict],
     found = [c for c in answer[0] if c["state"] == "open"]
     if seen < len(concerns):
         found += [c for c in islice(concerns.values(), seen, None) if c["state"] == "open"]
-    answer = _with_due(found)
+    if len(found) != len(answer[0]) or seen != len(concerns):  # else none closed, none opened: the same answer
+        answer = _with_due(found)
     memo["open"] = (len(concerns), answer, concerns, steps)  # the dict is kept, so `is` cannot be fooled
     return answer
 
@@ -131,8 +132,9 @@ def _regime(state: Fold) -> dict:
 
 
 def _event_summary(view: View) -> dict:
-    return {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso,
-            "date_precision": view.effective.precision, "title": view.source.get("title")}
+    event, effective = view.event, view.effective  # made for every status entry: each attribute read once
+    return {"event_id": event.event_id, "kind": event.kind, "effective_on": effective.iso,
+            "date_precision": effective.precision, "title": view.source.get("title")}
 
 
 def _next_expected(state: Fold, inadequate: bool, memo: dict | None = None) -> list[dict]:
@@ -182,8 +184,11 @@ def _expected_windows(state: Fold, inadequate: bool) -> list[dict]:
 
 def _imprecise(state: Fold, memo: dict | None = None) -> list[dict]:
     """Events whose imprecise date spans `as_of`: the answer might differ within that span."""
+    views = imprecise_views(state, memo)
+    if not views:  # most entries: no imprecise date at all
+        return []
     as_of = state.as_of
-    return [_note_of(v, memo) for v in imprecise_views(state, memo)
+    return [_note_of(v, memo) for v in views
             if v.effective.first < as_of <= v.effective.last]  # contains(as_of) but not its first day
 
 

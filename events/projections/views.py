@@ -16,6 +16,7 @@ from events.upcasting import upcast
 
 META_KINDS = frozenset({"correction", "retraction"})
 _position = attrgetter("position")  # recording order
+_valid_time = attrgetter("effective.first", "event.version")  # View.sort_key's tuple, made without a Python call
 ENVELOPE = tuple(f.name for f in fields(StoredEvent))  # in asdict's order, so answers keep their key order
 
 
@@ -44,7 +45,7 @@ class View:
     @property
     def active(self) -> bool:
         """Counts towards state: neither retracted nor itself a correction or retraction."""
-        return self.retraction is None and self.kind not in META_KINDS
+        return self.retraction is None and self.event.kind not in META_KINDS
 
     def sort_key(self) -> tuple:
         """Valid-time order: effective date's first day, then stream version."""
@@ -98,7 +99,7 @@ def resolve(events: list[StoredEvent], known_at: str | None = None) -> list[View
             views[target_id] = replace(target, retraction=note)
         else:
             views[target_id] = apply_correction(target, event.payload["changes"], note)
-    return sorted(views.values(), key=View.sort_key)
+    return sorted(views.values(), key=_valid_time)
 
 
 def apply_correction(view: View, changes: dict, note: dict) -> View:
