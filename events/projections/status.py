@@ -27,9 +27,10 @@ def state_of(events: list[StoredEvent], as_of: date, known_at: str | None = None
 def status_document(authority: str, state: Fold, known_at: str | None = None, *, memo: dict | None = None) -> dict:
     """The status of DESIGN §5 on `state.as_of`.
 
-    `memo`, a dict kept by a caller making many documents of one stream (projections.by_date),
-    lets the parts that depend only on the inspection in force be made once per inspection;
-    the documents made with it share those parts, so they must be read, not changed.
+    `memo`, a dict kept by a caller making many documents of one growing fold (projections.by_date),
+    lets the parts that depend only on the inspection in force be made once per inspection, and
+    the open concerns, expected windows and imprecise dates be carried from one document to the
+    next; the documents made with it share those parts, so they must be read, not changed.
     """
     day = state.as_of.isoformat()
     overall, judgements, inspection, inadequate = _inspection_parts(state.inspection, memo)
