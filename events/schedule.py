@@ -59,7 +59,8 @@ def next_inspection(inspection: dict, inadequate: bool, as_of: date) -> dict:
 # on the inspection's date and whether it was inadequate, so a bounded cache keeps the month arithmetic.
 @lru_cache(maxsize=4096)
 def _inspection_window(effective_on: str, inadequate: bool) -> tuple[str, str, str]:
-    """(earliest, latest, reason), the days in ISO form, of the next graded inspection after one effective on `effective_on`."""
+    """(earliest, latest, reason) of the next graded inspection after one effective on `effective_on`, the
+    days in ISO form."""
     published = parse_partial(effective_on).first
     if inadequate:
         low, high = REINSPECTION_MONTHS
