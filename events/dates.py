@@ -110,11 +110,24 @@ def parse_day(text: str) -> date:
     return partial.first
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """The number of days in a month (calendar.monthrange's second answer, without its weekday work)."""
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
+# Every status entry asks for the same few due dates and inspection windows again: the answers are
+# immutable dates, so a bounded cache returns them for the price of a hash.
+@lru_cache(maxsize=16384)
 def add_months(day: date, months: int) -> date:
     """Calendar month arithmetic, clamping to the month's last day (31 Aug + 6 months = 28/29 Feb)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(day.day, days_in_month(year, month)))
 
 
 def add_weeks(day: date, weeks: int) -> date:

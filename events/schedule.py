@@ -9,6 +9,7 @@ typically one to three years on.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from events.dates import add_months, add_weeks, parse_partial
 
@@ -44,12 +45,27 @@ def next_monitoring_visit(monitoring: dict, last_visit: dict | None, as_of: date
 
 def next_inspection(inspection: dict, inadequate: bool, as_of: date) -> dict:
     """The next graded inspection's window after the one in force."""
-    published = parse_partial(inspection["effective_on"]).first
+    earliest, latest, reason = _inspection_window(inspection["effective_on"], inadequate)
+    return {
+        "kind": "inspection",
+        "window": {"earliest": earliest, "latest": latest},
+        "overdue": as_of.isoformat() > latest,  # ISO days sort as the days do
+        "reason": reason,
+        "based_on": inspection["event_id"],
+    }
+
+
+# Every status entry while an inspection is in force asks for its window again: the answer depends only
+# on the inspection's date and whether it was inadequate, so a bounded cache keeps the month arithmetic.
+@lru_cache(maxsize=4096)
+def _inspection_window(effective_on: str, inadequate: bool) -> tuple[str, str, str]:
+    """(earliest, latest, reason) of the next graded inspection after one effective on `effective_on`, the
+    days in ISO form."""
+    published = parse_partial(effective_on).first
     if inadequate:
         low, high = REINSPECTION_MONTHS
         reason = "re-inspection of an inadequate authority once monitoring shows progress, typically one to three years on"
     else:
         low, high = INSPECTION_CYCLE_MONTHS
         reason = "next graded inspection about three years after the last"
-    return _window("inspection", add_months(published, low), add_months(published, high), reason,
-                   inspection["event_id"], as_of)
+    return add_months(published, low).isoformat(), add_months(published, high).isoformat(), reason

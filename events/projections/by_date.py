@@ -19,7 +19,7 @@ from datetime import date
 import orjson
 
 from events.projections.fold import Fold, step
-from events.projections.status import imprecise_note, imprecise_views, status_document
+from events.projections.status import imprecise_spans, open_concerns_of, status_document
 from events.projections.views import META_KINDS, View, resolve
 from events.store import StoredEvent
 
@@ -122,10 +122,7 @@ def regroup(stored: list[bytes]) -> list[tuple[str, bytes]]:
 
 def _entry(authority: str, state: Fold, memo: dict | None = None) -> dict:
     doc = status_document(authority, state, memo=memo)
-    due = sorted(c["due_on"] for c in state.concerns.values() if c["state"] == "open" and c["due_on"] is not None)
-    imprecise = [{"first": v.effective.first.isoformat(), "last": v.effective.last.isoformat(),
-                  "item": imprecise_note(v)} for v in imprecise_views(state, memo)]
-    return {"doc": doc, "due": due, "imprecise": imprecise}
+    return {"doc": doc, "due": open_concerns_of(state, memo)[1], "imprecise": imprecise_spans(state, memo)}
 
 
 def finish(stored: bytes, as_of: date) -> dict:

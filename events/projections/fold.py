@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from events.dates import add_months
 from events.frameworks import FRAMEWORKS
@@ -49,20 +50,26 @@ def fold(views: list[View], as_of: date) -> Fold:
 def step(state: Fold, view: View) -> None:
     """Apply one active event to the state (the fold's single step)."""
     state.included.append(view)
-    handler = _HANDLERS.get(view.kind)
+    kind = view.kind
+    handler = _HANDLERS.get(kind)
     if handler:
         handler(state, view)
-    _open_concerns(state, view)
+    if kind in _OPENING_KINDS:  # the other kinds open no concerns: skip concern_items' empty answer
+        _open_concerns(state, view)
 
 
 def _on_inspection(state: Fold, view: View) -> None:
     # A new graded inspection supersedes everything still open before it.
+    closed_by = None
     for concern in state.concerns.values():
         if concern["state"] == "open":
-            _close(concern, view, "superseded")
+            if closed_by is None:
+                closed_by = _closing(view)
+            _close(concern, closed_by, "superseded")
     state.inspection = view
-    state.judgements.extend(judgement_rows(view))
-    if is_inadequate(view):
+    overall = overall_of(view)  # once, for both the derived judgement row and the regime
+    state.judgements.extend(_judgement_rows(view, overall))
+    if is_inadequate(view, overall):
         if state.monitoring is None:
             state.monitoring = {"since": view.effective.iso, "event_id": view.event_id}
             state.last_monitoring_visit = None
@@ -93,7 +100,7 @@ def _on_concern_update(state: Fold, view: View) -> None:
     concern["updates"].append({"event_id": view.event_id, "effective_on": view.effective.iso,
                                "state": view.payload["state"], "evidence": view.payload["evidence"]})
     if view.payload["state"] == "resolved":
-        _close(concern, view, "resolved")
+        _close(concern, _closing(view), "resolved")
 
 
 _HANDLERS = {
@@ -104,33 +111,47 @@ _HANDLERS = {
 }
 
 
+_OPENING_KINDS = frozenset(CONCERN_SOURCES) | {"monitoring_visit"}  # the kinds concern_items reads
+
+
 def _open_concerns(state: Fold, view: View) -> None:
-    for index, item in concern_items(view):
-        _add_concern(state, view, index, item)
+    items = concern_items(view)
+    if not items:
+        return
+    # What every concern of the event shares, read off the view once rather than per concern.
+    effective = view.effective
+    opened = (view.event_id, effective.iso, effective.first, effective.precision,
+              {"event_id": view.event_id, "kind": view.kind, "effective_on": effective.iso})
+    for index, item in items:
+        _add_concern(state, opened, index, item)
 
 
 def concern_items(view: View) -> list[tuple[int, dict]]:
     """The concerns an event opens, each with its number (the concern id is `<event_id>:<number>`)."""
-    if view.kind == "monitoring_visit":
+    kind = view.kind
+    if kind == "monitoring_visit":
         return [(index, {"text": finding["text"]}) for index, finding in enumerate(view.payload["findings"], 1)
                 if finding["direction"] == "new_concern"]
-    list_name = CONCERN_SOURCES.get(view.kind)
+    list_name = CONCERN_SOURCES.get(kind)
     return list(enumerate(view.payload.get(list_name, []), 1)) if list_name else []
 
 
-def _add_concern(state: Fold, view: View, index: int, item: dict) -> None:
+def _add_concern(state: Fold, opened: tuple, index: int, item: dict) -> None:
+    """Open one concern; `opened` is (event id, effective ISO date, its first day, its precision, source)."""
+    event_id, opened_on, first, precision, source = opened
     timescale = item.get("timescale")
-    due = add_months(view.effective.first, TIMESCALE_MONTHS[timescale]) if timescale else None
-    concern_id = f"{view.event_id}:{index}"
+    due_on = _due_on(first, timescale) if timescale else None
+    concern_id = f"{event_id}:{index}"
     state.concerns[concern_id] = {
         "concern_id": concern_id,
         "text": item["text"],
         "section": item.get("section"),
         "timescale": timescale,
-        "opened_on": view.effective.iso,
-        "due_on": due.isoformat() if due else None,
-        "due_precision": view.effective.precision if due else None,
-        "source": {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso},
+        "opened_on": opened_on,
+        "due_on": due_on,
+        "due_precision": precision if due_on else None,
+        # One dict for all the event's concerns: nothing changes a concern's source once it is open.
+        "source": source,
         "state": "open",
         "closed_on": None,
         "closed_by": None,
@@ -138,10 +159,23 @@ def _add_concern(state: Fold, view: View, index: int, item: dict) -> None:
     }
 
 
-def _close(concern: dict, view: View, how: str) -> None:
+# Concerns of one date and timescale recur across streams and entries; the answer is a string.
+@lru_cache(maxsize=8192)
+def _due_on(first: date, timescale: str) -> str:
+    """The ISO day a concern opened on `first` with `timescale` is due."""
+    return add_months(first, TIMESCALE_MONTHS[timescale]).isoformat()
+
+
+def _closing(view: View) -> dict:
+    """What a concern closed by `view` records of it (`closed_by`)."""
+    return {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso}
+
+
+def _close(concern: dict, closed_by: dict, how: str) -> None:
     concern["state"] = how
-    concern["closed_on"] = view.effective.iso
-    concern["closed_by"] = {"event_id": view.event_id, "kind": view.kind, "effective_on": view.effective.iso}
+    concern["closed_on"] = closed_by["effective_on"]
+    # Shared by the concerns one event closes, as `source` is: read, never changed.
+    concern["closed_by"] = closed_by
 
 
 def is_overdue(concern: dict, as_of: date) -> bool:
@@ -169,13 +203,14 @@ def overall_of(view: View) -> dict:
     return overall
 
 
-def is_inadequate(view: View) -> bool:
-    """Whether an inspection puts an authority under monitoring.
+def is_inadequate(view: View, overall: dict | None = None) -> bool:
+    """Whether an inspection puts an authority under monitoring (`overall`: its overall_of, if already made).
 
     Inadequate overall; under ilacs-2026, which has no overall judgement, any
     inadequate judgement (our reading of the framework: see README).
     """
-    overall = overall_of(view)
+    if overall is None:
+        overall = overall_of(view)
     if overall["judged"]:
         return overall["grade"] == 4
     return any(j["grade"] == 4 for j in view.payload["judgements"])
@@ -183,6 +218,11 @@ def is_inadequate(view: View) -> bool:
 
 def judgement_rows(view: View) -> list[dict]:
     """One row per judgement, with the normalised area a chart line follows; plus the derived overall."""
+    return _judgement_rows(view, None)
+
+
+def _judgement_rows(view: View, overall: dict | None) -> list[dict]:
+    """judgement_rows, given the inspection's overall judgement if it is already known."""
     framework = FRAMEWORKS[view.payload["framework"]]
     base = {"event_id": view.event_id, "effective_on": view.effective.iso, "date_precision": view.effective.precision,
             "framework": framework.key, "type": view.payload.get("type")}
@@ -190,7 +230,8 @@ def judgement_rows(view: View) -> list[dict]:
              "grade": j["grade"], "derived": False} for j in view.payload["judgements"]]
     if any(r["normalised_area"] == "overall" for r in rows):
         return rows
-    overall = overall_of(view)
+    if overall is None:
+        overall = overall_of(view)
     derived = {**base, "area": "overall", "normalised_area": "overall", "label": overall["label"],
                "grade": overall["grade"], "derived": True,
                "note": overall.get("basis") or overall.get("note")}

@@ -8,12 +8,15 @@ result in valid-time order (effective date, then version).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 
 from events.dates import PartialDate, parse_partial
 from events.store import StoredEvent
 from events.upcasting import upcast
 
 META_KINDS = frozenset({"correction", "retraction"})
+_position = attrgetter("position")  # recording order
+_valid_time = attrgetter("effective.first", "event.version")  # View.sort_key's tuple, made without a Python call
 ENVELOPE = tuple(f.name for f in fields(StoredEvent))  # in asdict's order, so answers keep their key order
 
 
@@ -42,7 +45,7 @@ class View:
     @property
     def active(self) -> bool:
         """Counts towards state: neither retracted nor itself a correction or retraction."""
-        return self.retraction is None and self.kind not in META_KINDS
+        return self.retraction is None and self.event.kind not in META_KINDS
 
     def sort_key(self) -> tuple:
         """Valid-time order: effective date's first day, then stream version."""
@@ -81,10 +84,13 @@ def view_of(event: StoredEvent) -> View:
 
 def resolve(events: list[StoredEvent], known_at: str | None = None) -> list[View]:
     """The stream as known at `known_at` (a recorded_at stamp; None: everything), in valid-time order."""
-    known = [e for e in events if known_at is None or e.recorded_at <= known_at]
-    views = {e.event_id: view_of(e) for e in sorted(known, key=lambda e: e.position)}
-    for event in sorted(known, key=lambda e: e.position):
-        target_id = event.payload.get("target_event_id") if event.kind in META_KINDS else None
+    known = sorted(events if known_at is None else [e for e in events if e.recorded_at <= known_at],
+                   key=_position)
+    views = {e.event_id: view_of(e) for e in known}
+    for event in known:
+        if event.kind not in META_KINDS:
+            continue
+        target_id = event.payload.get("target_event_id")
         target = views.get(target_id) if target_id else None
         if target is None:
             continue
@@ -93,7 +99,7 @@ def resolve(events: list[StoredEvent], known_at: str | None = None) -> list[View
             views[target_id] = replace(target, retraction=note)
         else:
             views[target_id] = apply_correction(target, event.payload["changes"], note)
-    return sorted(views.values(), key=View.sort_key)
+    return sorted(views.values(), key=_valid_time)
 
 
 def apply_correction(view: View, changes: dict, note: dict) -> View:
