@@ -28,6 +28,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
@@ -49,7 +50,7 @@ class GroupCommitter:
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
         self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
-        self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()  # None: wake
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -63,6 +64,10 @@ class GroupCommitter:
         """Whether the caller is the writer thread itself (its work must run in place, not be queued)."""
         return threading.current_thread() is self._thread
 
+    def wake(self) -> None:
+        """Have the writer look for idle work at its next pause, though it has committed nothing since it last did."""
+        self._queue.put(None)
+
     def submit(self, work: Callable[[], T]) -> T:
         """Run `work` in the next group's transaction; its result once committed, or its (or the commit's) error."""
         future: Future = Future()
@@ -72,18 +77,26 @@ class GroupCommitter:
     def _run(self) -> None:
         conn = self._connect()
         lock = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        idle_due = False  # set by each commit: what was committed may have left idle work
+        idle_due = False  # set by each commit (what was committed may have left idle work) and by `wake`
+        quiet_from = 0.0  # when the last work (or the wake-up that found none due) came: idle work waits for a pause
         while True:
             try:
-                group = [self._queue.get(timeout=QUIET_SECONDS) if idle_due else self._queue.get()]
+                first = self._queue.get(timeout=max(quiet_from + QUIET_SECONDS - time.monotonic(), 0)) \
+                    if idle_due else self._queue.get()
             except queue.Empty:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 try:
                     idle_due = self._run_idle(quiet=True)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
+                quiet_from = time.monotonic()
+                continue
+            if first is None:  # a wake-up, not work: the pause it waits for is not put off by more wake-ups
+                if not idle_due:
+                    idle_due, quiet_from = True, time.monotonic()
                 continue
             idle_due = True
+            group = [first]
             try:
                 # The writers of every process take turns through this lock, waiting in the kernel and woken as
                 # soon as it is free, rather than polling SQLite's write lock with ever longer sleeps (its busy
@@ -92,13 +105,16 @@ class GroupCommitter:
                 try:
                     while len(group) < MAX_GROUP:
                         try:
-                            group.append(self._queue.get_nowait())
+                            item = self._queue.get_nowait()
                         except queue.Empty:
                             break
+                        if item is not None:
+                            group.append(item)
                     self._commit(conn, group)
                     self._run_idle(quiet=False)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
+                    quiet_from = time.monotonic()
             except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
                 for _, future in group:
                     if not future.done():

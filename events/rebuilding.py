@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 from events.projections.status import projection_of
@@ -44,16 +45,17 @@ def rebuild_all(store: EventStore, open_store: Callable[[], EventStore], today: 
         results = map(_project_chunk, tasks)
         pool = None
     else:
-        pool = multiprocessing.get_context("spawn").Pool(processes)
-        results = pool.imap(_project_chunk, tasks)
+        # Not multiprocessing.Pool: a worker that dies (killed, or failing to start) loses its task there and the
+        # rebuild waits for it forever; here it raises BrokenProcessPool.
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_project_chunk, tasks)
     try:
         for chunk in results:
             store.save_projections(chunk, project)
             progress(len(chunk))
     finally:
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.shutdown(cancel_futures=True)
     return len(slugs)
 
 

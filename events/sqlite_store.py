@@ -280,11 +280,15 @@ class SQLiteStore:
         """Whether this append goes through the process's group-commit writer (see events.group_commit)."""
         if not self.group_commit or getattr(self._local, "heads", None) is not None or self.db.conn.in_transaction:
             return False  # batches and callers' own transactions commit as they always have
+        return not self._writer().on_writer_thread()
+
+    def _writer(self) -> GroupCommitter:
+        """The process's group-commit writer, started on first use."""
         with self._committer_lock:
             if self._committer is None or not self._committer.usable:
                 self._committer = GroupCommitter(lambda: self.db.conn, f"{self.path}-writer.lock",
                                                  idle=self._project_idle)
-        return not self._committer.on_writer_thread()
+            return self._committer
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
                      idempotency_key: str | None, request_hash: str, recorded_by: str) -> AppendResult:
@@ -700,10 +704,16 @@ class SQLiteStore:
         """The stream's last position and its stored status chunk for a day, from one snapshot; (0, None) if no
         stream, and no chunk while the stream's projection is behind it (the caller folds the events instead)."""
         rows = self._query("SELECT last_position, CASE WHEN EXISTS (SELECT 1 FROM projection_due WHERE authority = "
-                           "streams.authority) THEN NULL ELSE (SELECT entry FROM status_by_date WHERE authority = "
+                           "streams.authority) THEN 1 ELSE (SELECT entry FROM status_by_date WHERE authority = "
                            "streams.authority AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1) END "
                            "FROM streams WHERE authority = ?", (as_of, authority))
-        return (rows[0][0], rows[0][1]) if rows else (0, None)
+        if not rows:
+            return 0, None
+        if rows[0][1] == 1:  # due: left by appends of another process, or of this one before a restart
+            if self.group_commit:
+                self._writer().wake()  # this process's writer makes it once appends pause
+            return rows[0][0], None
+        return rows[0][0], rows[0][1]
 
     def read_projection(self, authority: str) -> dict | None:
         """One authority's stored status row, or None (brought up to date first, if it is behind)."""

@@ -141,3 +141,16 @@ def test_idle_work_runs_once_appends_pause_until_it_is_done_and_a_failure_does_n
         pass
     deadline.wait(0.1)
     assert rounds == [1, 1, 2] and committer.usable  # the next commit: one more round, which finished the work
+
+
+def test_a_wake_up_brings_idle_work_on_though_nothing_was_committed_and_more_wake_ups_do_not_put_it_off(path):
+    rounds: list[float] = []
+    committer, _ = _committer(path, idle=lambda quiet: rounds.append(quiet) or 0)
+    waited = threading.Event()
+    waited.wait(0.1)
+    assert rounds == []  # nothing committed, nobody woke it: no idle work
+    for _ in range(40):  # wake-ups every 5 ms, for longer than the pause idle work waits for
+        committer.wake()
+        waited.wait(0.005)
+    assert rounds and all(rounds)  # ran while the wake-ups went on, as appends paused (`quiet`)
+    assert _count(path) == 0 and committer.usable

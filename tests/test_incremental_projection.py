@@ -119,3 +119,33 @@ def test_back_dated_appends_on_one_day_store_what_a_whole_remake_stores(tmp_path
         append_event(store, registry, slug, body, recorded_by="test")
         store.project_due()
         assert _stored(store, slug) == _remade(store, slug, today), f"after an event on {day}"
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 23), date(2016, 6, 1)])
+def test_the_status_today_from_the_entries_walk_is_the_folds(tmp_path, today):
+    """projection_of takes the state today from the walk that made the entries (a second fold cost 18%): it must
+    be exactly the fold's, including when events take effect after today (then it folds after all)."""
+    from events.projections.by_date import status_by_date
+    from events.projections.fold import fold
+    from events.projections.status import status_document
+
+    out = tmp_path / "h.ndjson"
+    generate.write(out, 4, 60, seed=9)
+    events: dict[str, list] = {}
+    for line in out.read_text().splitlines():
+        body = json.loads(line)
+        events.setdefault(body["authority"], []).append(body)
+    registry = Registry.load(generate.registry_path_for(out))
+    upgrade(str(tmp_path / "t.db"), registry)
+    store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    for slug, bodies in events.items():
+        for body in bodies:
+            body.pop("authority")
+            append_event(store, registry, slug, body, recorded_by="test")
+        views = resolve(store.read_stream(slug))
+        walked = status_by_date(slug, views).state_on(today)
+        assert (walked is None) == any(v.active and v.effective.first > today for v in views)
+        expected = status_document(slug, fold(views, today))
+        assert projection_of(slug, store.read_stream(slug), today).status["status"] == expected
+        if walked is not None:
+            assert status_document(slug, walked) == expected

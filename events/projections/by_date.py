@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import zlib
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import orjson
@@ -31,31 +31,18 @@ CHUNK = 16
 
 
 def status_by_date(authority: str, views: list[View],
-                   reuse: tuple[list[tuple[str, bytes]], date] | None = None) -> list[tuple[str, bytes]]:
-    """Stored rows (first day, chunk): the entries for the empty stream and each day on which events take effect.
+                   reuse: tuple[list[tuple[str, bytes]], date] | None = None) -> StatusRows:
+    """Every stored row (first day, chunk): the entries for the empty stream and each day on which events take effect.
 
     Entries go CHUNK consecutive days to a row and are compressed together: each
     differs little from the one before, so a chunk costs little more than one entry.
     `reuse` is (rows stored before, a day before which no entry has changed): stored
     rows whose days all fall before that day are kept as they are, not made again.
     """
-    active = [v for v in views if v.active]
-    days = [BEFORE_ANY] + sorted({v.effective.first for v in active})
+    active, days = _active_days(views)
     kept = _reusable(reuse, days) if reuse else []
-    start = len(kept) * CHUNK  # the first day whose entry is made here
-    state = Fold(as_of=BEFORE_ANY)
-    memo: dict = {}  # the inspection parts, made once per inspection in force (entries are only serialised)
-    entries = [_entry(authority, state, memo)] if start == 0 else []
-    index = 0
-    for number, day in enumerate(days[1:], 1):
-        while index < len(active) and active[index].effective.first == day:
-            step(state, active[index])
-            index += 1
-        if number >= start:
-            state.as_of = day
-            entries.append(_entry(authority, state, memo))
-    names = [d.isoformat() for d in days[start:]]
-    return kept + [(names[i], _chunk(names[i:i + CHUNK], entries[i:i + CHUNK])) for i in range(0, len(names), CHUNK)]
+    made = _walk(authority, active, days, len(kept) * CHUNK)
+    return replace(made, cutoff=None, rows=kept + made.rows)
 
 
 def _reusable(reuse: tuple[list[tuple[str, bytes]], date], days: list[date]) -> list[tuple[str, bytes]]:
@@ -92,14 +79,10 @@ def first_changed_day(events: list[StoredEvent], views: list[View], version: int
     return min(days, default=None)
 
 
-def _chunk(days: list[str], entries: list[dict]) -> bytes:
-    return _compress(days, [_line(e) for e in entries])
-
-
 def _line(entry: dict) -> bytes:
     # orjson: about a tenth of json.dumps' time for these ~2.5 KB entries (a stream of 100 events makes
     # about 100 of them on every projection), and the same JSON: compact, keys in order, non-ASCII as
-    # UTF-8 rather than \u escapes (json.loads reads both alike). Whole and incremental remakes (Tail)
+    # UTF-8 rather than \u escapes (json.loads reads both alike). Whole and incremental remakes (_walk)
     # both serialise here, so the rows they make are byte for byte the same.
     return orjson.dumps(entry)
 
@@ -140,35 +123,52 @@ def finish(stored: bytes, as_of: date) -> dict:
 
 
 @dataclass
-class Tail:
-    """A stream's status-by-date rows made again from some day on, and the fold over every active event.
+class StatusRows:
+    """A stream's status-by-date rows, made from some day on, and the fold over every active event.
 
-    `state` is that fold as of the stream's last day (`days[-1]`; `days` holds
-    every entry's day, BEFORE_ANY first); stored rows from `cutoff` on are
-    replaced by `rows`.
+    Stored rows from `cutoff` on are replaced by `rows` (None: `rows` are all of
+    them). `state` is the fold as of the stream's last day (`days[-1]`; `days`
+    holds every entry's day, BEFORE_ANY first).
     """
 
-    cutoff: str
+    cutoff: str | None
     rows: list[tuple[str, bytes]]
     state: Fold
     days: list[date]
 
+    def state_on(self, today: date) -> Fold | None:
+        """The fold as of `today` (what `fold(views, today)` gives), or None if events take effect after today."""
+        if self.days[-1] > today:
+            return None
+        return replace(self.state, as_of=today)  # status_document reads a state, never changes it
 
-def status_rows_from(authority: str, views: list[View], since: date) -> Tail:
+
+def status_rows_from(authority: str, views: list[View], since: date) -> StatusRows:
     """The stored rows that can differ once entries from `since` on have changed.
 
     Entries before `since` depend only on events effective before it, so they
     stand; the chunk holding the first day on or after `since` and every later
     one are made again (the chunks before it are the same whichever way they were made).
     """
+    active, days = _active_days(views)
+    return _walk(authority, active, days, bisect_left(days, since, lo=1) // CHUNK * CHUNK)
+
+
+def _active_days(views: list[View]) -> tuple[list[View], list[date]]:
+    """The active views (in valid-time order) and the days entries are made for: BEFORE_ANY and each day one
+    takes effect."""
     active = [v for v in views if v.active]
     days = [BEFORE_ANY]
     for view in active:
         if view.effective.first != days[-1]:
             days.append(view.effective.first)
-    start = bisect_left(days, since, lo=1) // CHUNK * CHUNK  # the chunk of the first day on or after `since`
+    return active, days
+
+
+def _walk(authority: str, active: list[View], days: list[date], start: int) -> StatusRows:
+    """Fold every active event; the rows of the entries from day number `start` (a chunk's first) on."""
     state = Fold(as_of=BEFORE_ANY)
-    memo: dict = {}  # the inspection parts, made once per inspection in force (see status_document)
+    memo: dict = {}  # what stays the same from one entry to the next (see status_document)
     lines, index = [], 0
     for number, day in enumerate(days):
         while number and index < len(active) and active[index].effective.first == day:
@@ -179,4 +179,4 @@ def status_rows_from(authority: str, views: list[View], since: date) -> Tail:
             lines.append(_line(_entry(authority, state, memo)))
     names = [d.isoformat() for d in days[start:]]
     rows = [(names[i], _compress(names[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(lines), CHUNK)]
-    return Tail(names[0] if names else date.max.isoformat(), rows, state, days)
+    return StatusRows(names[0] if names else date.max.isoformat(), rows, state, days)

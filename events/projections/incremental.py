@@ -11,7 +11,6 @@ streams with back-filled events, corrections and retractions.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from events.projections.by_date import first_changed_day, status_rows_from
@@ -41,7 +40,6 @@ class StreamProjector:
         """The projection with only the status-by-date rows that events after `version` can have changed."""
         views = resolve(events)
         changed = first_changed_day(events, views, version)
-        tail = status_rows_from(self.authority, views, date.max if changed is None else changed)
-        # The walk's final state serves for today unless events are dated after today.
-        state = replace(tail.state, as_of=self.today) if tail.days[-1] <= self.today else fold(views, self.today)
-        return stored_projection(self.authority, events, state, tail.rows, tail.cutoff)
+        rows = status_rows_from(self.authority, views, date.max if changed is None else changed)
+        state = rows.state_on(self.today) or fold(views, self.today)
+        return stored_projection(self.authority, events, state, rows.rows, rows.cutoff)

@@ -284,7 +284,8 @@ def projection_of(authority: str, events: list[StoredEvent], today: date,
     if previous is not None and previous.stream_version > 0:
         changed = first_changed_day(events, views, previous.stream_version)
         reuse = (previous.status_by_date, date.max if changed is None else changed)
-    return stored_projection(authority, events, fold(views, today), status_by_date(authority, views, reuse))
+    rows = status_by_date(authority, views, reuse)
+    return stored_projection(authority, events, rows.state_on(today) or fold(views, today), rows.rows)
 
 
 def stored_projection(authority: str, events: list[StoredEvent], state: Fold,
