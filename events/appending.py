@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from events.errors import InvalidEvent, UnknownAuthority
 from events.projections.fold import concern_items
@@ -21,16 +22,40 @@ def request_hash(body: object) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
-                 idempotency_key: str | None = None, recorded_by: str, count_hit: RateHit | None = None) -> AppendResult:
-    """Validate `body` (an append request as sent) and append it to the authority's stream.
+@dataclass(frozen=True)
+class CheckedRequest:
+    """An append request validated (`check_request`): the event, the version it expects, the request's hash."""
 
-    `count_hit` is passed to the store: the request counted in its rate-limit window in the append's transaction.
-    """
-    if registry.get(authority) is None:
-        raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
+    event: dict
+    expected_version: int | None
+    request_hash: str
+
+
+def check_request(body: object) -> CheckedRequest:
+    """Validate an append request as sent (InvalidEvent if it is not one). Needs no store, so a load can check
+    its lines in other processes while it appends."""
     event = validate_new_event(body)
     expected = event.pop("expected_version", None)
+    return CheckedRequest(event, expected, request_hash(body))
+
+
+def check_authority(registry: Registry, authority: str) -> None:
+    """UnknownAuthority unless the registry has the authority."""
+    if registry.get(authority) is None:
+        raise UnknownAuthority(f"There is no authority {authority!r}; GET /api/authorities lists them.")
+
+
+def append_event(store: EventStore, registry: Registry, authority: str, body: object, *,
+                 idempotency_key: str | None = None, recorded_by: str, count_hit: RateHit | None = None,
+                 checked: CheckedRequest | None = None) -> AppendResult:
+    """Validate `body` (an append request as sent) and append it to the authority's stream.
+
+    `checked` is the body already validated by `check_request` (then `body` is not read). `count_hit` is
+    passed to the store: the request counted in its rate-limit window in the append's transaction.
+    """
+    check_authority(registry, authority)
+    checked = checked or check_request(body)
+    event = checked.event
     # A retry of a stored event is answered from the store (replay or refusal): its references were
     # checked when it was first appended, and a later retraction must not turn the retry into a 422.
     if (event["kind"] in META_KINDS or event["kind"] in ("concern_update", "committee_response")) \
@@ -39,9 +64,9 @@ def append_event(store: EventStore, registry: Registry, authority: str, body: ob
     return store.append(
         authority,
         NewEvent(**event),
-        expected_version=expected,
+        expected_version=checked.expected_version,
         idempotency_key=idempotency_key,
-        request_hash=request_hash(body),
+        request_hash=checked.request_hash,
         recorded_by=recorded_by,
         count_hit=count_hit,
     )

@@ -85,7 +85,18 @@ def load(file, recorded_by, restore_):
     if restore_:
         return cli_export.restore(file)
     svc = _services()
-    _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by, project_due=_projector(svc)), file.name)
+    _report(load_lines(svc.store, svc.registry, file, recorded_by=recorded_by, project_due=_projector(svc),
+                       checkers=_checkers_for(file)), file.name)
+
+
+def _checkers_for(file) -> int:
+    """Processes to validate a load's lines in: every core for a file big enough to pay for starting them
+    (about a second each; 5 MB is about 5,000 events), none for a small file or a pipe."""
+    try:
+        size = os.fstat(file.fileno()).st_size
+    except (OSError, ValueError):
+        return 0
+    return (os.cpu_count() or 1) if size > 5_000_000 else 0
 
 
 def _projector(svc) -> Callable[[], int]:

@@ -121,6 +121,26 @@ def test_a_refused_line_in_a_batch_leaves_the_rest_of_the_batch(tmp_path, histor
     assert store.get_event(broken["event_id"]) is None
 
 
+
+def test_lines_checked_in_worker_processes_load_and_are_refused_exactly_as_here(tmp_path, history):
+    path, registry = history
+    lines = path.read_text().splitlines()[:120]
+    lines[3] = "{not json"
+    lines[7] = json.dumps({**json.loads(lines[7]), "effective_on": "not a date"})
+    lines[9] = json.dumps({**json.loads(lines[9]), "authority": "nowhere", "kind": "no such kind"})
+    lines[11] = "[1, 2]"
+    lines[13] = ""
+    here = _store(tmp_path / "here.db", registry)
+    there = _store(tmp_path / "there.db", registry)
+    mine = load_lines(here, registry, lines, recorded_by="bench", batch_size=25)
+    theirs = load_lines(there, registry, lines, recorded_by="bench", batch_size=25, checkers=2)
+    assert theirs == mine
+    # (later lines that name events of the refused ones are refused too)
+    assert [r["line"] for r in mine.refused][:4] == [4, 8, 10, 12]
+    assert "nowhere" in mine.refused[2]["detail"]  # the unknown authority is said before the unknown kind
+    assert mine.appended == 119 - len(mine.refused) > 100
+    assert _dump(there) == _dump(here)
+
 def test_cheap_reference_checks_agree_with_the_whole_stream_fold(tmp_path, history):
     path, registry = history
     store = _store(tmp_path / "t.db", registry)
