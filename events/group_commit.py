@@ -17,7 +17,7 @@ request. So:
 
 Once work has been committed and none has come for `QUIET_SECONDS`, the writer
 runs `idle(True)` (the store makes due projections there), under the same lock,
-until it says there is nothing left or work arrives; after each commit it runs
+round after round until it says there is nothing left or work arrives; after each commit it runs
 `idle(False)`, which does only what cannot wait (a backlog grown too long).
 """
 from __future__ import annotations
@@ -89,7 +89,8 @@ class GroupCommitter:
                     idle_due = self._run_idle(quiet=True)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
-                quiet_from = time.monotonic()
+                # Still in the pause: the next round follows at once unless work has come meanwhile.
+                quiet_from = time.monotonic() - QUIET_SECONDS
                 continue
             if first is None:  # a wake-up, not work: the pause it waits for is not put off by more wake-ups
                 if not idle_due:

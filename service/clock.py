@@ -191,7 +191,7 @@ class Clock:
         return detail
 
     def build_scheduler(self) -> BlockingScheduler:
-        """The scheduler with the heartbeat and every job (sweep also once at start)."""
+        """The scheduler with the heartbeat and every job (deliver, project and sweep also once at start)."""
         scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         cfg = self.config
