@@ -43,9 +43,10 @@ BUSY_TIMEOUT_MS = 10_000
 PROJECT_PER_TRANSACTION = 4
 # Due projections the group-commit writer makes when appends pause, before it looks for appends again.
 IDLE_STREAMS = 4
-# Streams left due while appends keep coming: beyond this, each commit is followed by some projections, so
-# reads that fold a due stream's events stay few under unbroken writes.
-MAX_DUE_UNDER_LOAD = 500
+# Streams left due while appends keep coming: beyond this, each commit is followed by projections enough to
+# come back to it, so under unbroken writes reads that fold a due stream's events stay few, and a read of every
+# stored status row (GET /api/authorities, which makes what is due first) has at most this many to make.
+MAX_DUE_UNDER_LOAD = 2000
 
 
 def connect(path: str | Path) -> Database:
@@ -640,9 +641,10 @@ class SQLiteStore:
 
     def _project_idle(self, quiet: bool) -> int:
         """The group-commit writer's idle work: due projections when appends pause, else only a backlog's excess."""
-        if not quiet and self._query("SELECT count(*) FROM projection_due")[0][0] <= MAX_DUE_UNDER_LOAD:
-            return 0
-        return self.project_due(limit=IDLE_STREAMS)
+        if quiet:
+            return self.project_due(limit=IDLE_STREAMS)
+        excess = self._query("SELECT count(*) FROM projection_due")[0][0] - MAX_DUE_UNDER_LOAD
+        return self.project_due(limit=excess) if excess > 0 else 0
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
