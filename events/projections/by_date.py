@@ -112,7 +112,8 @@ def finish(stored: bytes, as_of: date) -> dict:
     """The status document on `as_of` from the stored chunk holding the last event date on or before it."""
     lines = zlib.decompress(stored).split(b"\n")
     day = as_of.isoformat()
-    entry = json.loads(lines[bisect_right(json.loads(lines[0]), day)])
+    # orjson reads what orjson (and json.dumps, before it) wrote here: a third of json.loads' time on an entry.
+    entry = orjson.loads(lines[bisect_right(orjson.loads(lines[0]), day)])
     doc = entry["doc"]
     doc["as_of"] = day
     doc["overdue_concerns"] = bisect_left(entry["due"], day)

@@ -8,6 +8,7 @@ from copy import deepcopy
 from datetime import date
 
 import flask_smorest
+import orjson
 from flask import Response, current_app, json
 from webargs.flaskparser import FlaskParser
 
@@ -63,9 +64,14 @@ def documented_only(view):
     return call
 
 
-def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
-    """JSON built by the domain, sent as it is (no marshmallow dump on the read path)."""
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
+def json_response(body: object, status: int = 200, headers: dict | None = None, *, plain: bool = False) -> Response:
+    """JSON built by the domain, sent as it is (no marshmallow dump on the read path).
+
+    `plain`: the body holds only JSON's own types (no dates or other objects Flask's encoder would turn into
+    text its own way), so orjson writes it, in a tenth of the time, non-ASCII as UTF-8 rather than escapes.
+    """
+    text = orjson.dumps(body) if plain else json.dumps(body)
+    response = Response(text, status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
