@@ -15,10 +15,11 @@ request. So:
   (or the transaction) fails, every request in it gets the error, and nothing
   in it was stored.
 
-Once work has been committed and none has come for `QUIET_SECONDS`, the writer
-runs `idle(True)` (the store makes due projections there), under the same lock,
-round after round until it says there is nothing left or work arrives; after each commit it runs
-`idle(False)`, which does only what cannot wait (a backlog grown too long).
+Once work has been committed (or `wake` called) and none has come for
+`QUIET_SECONDS`, the writer runs `idle(True)` (the store makes due projections
+there), under the same lock, round after round until it says there is nothing
+left or work arrives; after each commit it runs `idle(False)`, which does only
+what cannot wait (a backlog grown too long).
 """
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ class CheckedLine:
     number: int
     authority: str
     request: CheckedRequest | None
-    refusal: dict | None  # {"detail", "errors"} when the line is not a valid request
+    refusal: dict | None  # detail, errors and whether it named an authority, when the line is not a valid request
 
 
 def check_lines(batch: list[tuple[int, str]]) -> list[CheckedLine]:

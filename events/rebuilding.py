@@ -28,8 +28,8 @@ def _project_chunk(task: tuple[Callable[[], EventStore], list[str], date, bool])
     if _worker_store is None:  # one store (one connection) per worker process
         _worker_store = open_store()
     store = _worker_store
-    return [(slug, projection_of(slug, store.read_stream(slug), today, store.stored_projection(slug) if reuse else None))
-            for slug in slugs]
+    return [(slug, projection_of(slug, store.read_stream(slug), today,
+                                 store.stored_projection(slug) if reuse else None)) for slug in slugs]
 
 
 def rebuild_all(store: EventStore, open_store: Callable[[], EventStore], today: date, *, processes: int | None = None,

@@ -621,16 +621,19 @@ class SQLiteStore:
         (projections.incremental); one with none is made whole.
         """
         named = None if authorities is None else json.dumps(sorted(set(authorities)))
-        made = 0
+        made: set[str] = set()
         # Looked for before the write lock is taken: a read finds nothing due far more often than not.
-        while (limit is None or made < limit) and self._due(named, 1):
-            count = PROJECT_PER_TRANSACTION if limit is None else min(PROJECT_PER_TRANSACTION, limit - made)
+        while (limit is None or len(made) < limit) and self._due(named, 1):
+            count = PROJECT_PER_TRANSACTION if limit is None else min(PROJECT_PER_TRANSACTION, limit - len(made))
             with self._writing():
                 due = self._due(named, count)
                 for authority in due:
                     self._project_one(authority)
-            made += len(due)
-        return made
+            again = made.intersection(due)
+            made.update(due)
+            if again:
+                break  # appended to again since (or a projector that misstates its version): the next call's
+        return len(made)
 
     def _due(self, named: str | None, count: int) -> list[str]:
         """Up to `count` due streams (of the JSON list `named`, if given)."""
@@ -665,8 +668,8 @@ class SQLiteStore:
         """Make one due stream's projection, inside the caller's transaction, and take it off the due list."""
         project = self.projector_for(authority)
         since = getattr(project, "since", None)
-        stored = self._query("SELECT s.stream_version FROM authority_status s WHERE s.authority = ? "
-                             "AND EXISTS (SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority,))
+        stored = self._query("SELECT s.stream_version FROM authority_status s WHERE s.authority = ? AND EXISTS "
+                             "(SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority,))
         events = self.read_stream(authority)
         projection = since(events, stored[0][0]) if since is not None and stored else project(events)
         self._write_projection(authority, projection)
