@@ -269,6 +269,8 @@ class SQLiteStore:
 
         if self._grouped():
             hits, result, error = self._committer.submit(work)
+        elif self.db.conn.in_transaction:  # a caller's (a batch's): work's own savepoint is the append's
+            hits, result, error = work()
         else:
             with self.db.atomic():
                 hits, result, error = work()
@@ -293,30 +295,29 @@ class SQLiteStore:
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
                      idempotency_key: str | None, request_hash: str, recorded_by: str) -> AppendResult:
-        """The append's writes, inside a transaction the caller holds."""
+        """The append's writes, inside a savepoint the caller holds (a refused append leaves nothing)."""
         db = self.db
-        with db.atomic():
-            # A write first, so this transaction holds the write lock before it reads
-            # anything: a concurrent writer waits here rather than failing later.
-            db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
-                       "ON CONFLICT (authority) DO NOTHING", (authority,))
-            replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
-            if replay is not None:
-                return AppendResult(replay, replayed=True)
-            current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
-            if expected_version is not None and expected_version != current:
-                raise VersionConflict(authority, expected_version, current)
-            heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
-            stored, new_link = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=heads)
-            if idempotency_key:
-                db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
-                                                       stored.recorded_at))
-            db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
-                       (stored.version, stored.position, authority))
-            db.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
-            outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
-        if heads is not None:  # only once the append's savepoint is released: a refused one leaves no trace here
+        # A write first, so this transaction holds the write lock before it reads
+        # anything: a concurrent writer waits here rather than failing later.
+        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                   "ON CONFLICT (authority) DO NOTHING", (authority,))
+        replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
+        if replay is not None:
+            return AppendResult(replay, replayed=True)
+        current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
+        if expected_version is not None and expected_version != current:
+            raise VersionConflict(authority, expected_version, current)
+        heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
+        stored, new_link = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=heads)
+        if idempotency_key:
+            db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
+                                                   stored.recorded_at))
+        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
+                   (stored.version, stored.position, authority))
+        db.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
+        outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
+        if heads is not None:  # only once everything above has stood: a refused append leaves no trace here
             heads[""] = (new_link.global_hash, stored.recorded_at)
             heads[authority] = new_link.stream_hash
         return AppendResult(stored, replayed=False)
@@ -468,9 +469,11 @@ class SQLiteStore:
 
     def read_amendments(self, authority: str, event_id: str) -> list[StoredEvent]:
         """The corrections and retractions in a stream that name one event, in version order."""
-        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE authority = ? "
-                           "AND kind IN ('correction', 'retraction') "
-                           "AND json_extract(payload, '$.target_event_id') = ? ORDER BY version", (authority, event_id))
+        # By index events_amending (m012), without reading the stream: `+authority` keeps the planner from
+        # preferring the stream's index, which it guesses to be as selective.
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE json_extract(payload, '$.target_event_id') = ? "
+                           "AND kind IN ('correction', 'retraction') AND +authority = ? ORDER BY version",
+                           (event_id, authority))
         return [_row_to_event(r) for r in rows]
 
     def stream_version(self, authority: str) -> int:

@@ -538,6 +538,22 @@ def m011_projection_due(db: Database) -> None:
 PROJECTION_DUE = "CREATE TABLE projection_due (authority TEXT PRIMARY KEY) WITHOUT ROWID"
 
 
+
+@migrations()
+def m012_amendments_index(db: Database) -> None:
+    """Corrections and retractions found by the event they name, not by scanning the stream.
+
+    Every correction, retraction and concern update is checked against the
+    current view of the event it names (events.appending.current_view), which
+    reads that event's amendments: a scan of the whole stream, row by row and
+    through `json_extract`, 12% of a load's appending process at 1M events, where
+    a stream's rows lie scattered through the file. Partial: only the amending
+    rows (about 6% of events) are in it.
+    """
+    db.execute("CREATE INDEX events_amending ON events (json_extract(payload, '$.target_event_id')) "
+               "WHERE kind IN ('correction', 'retraction')")
+
+
 # Projection tables as m010 leaves them: m008's, each stored in its primary key's order, the key led by the
 # authority every query of them names, so neither needs a second index.
 _PROJECTIONS_BY_AUTHORITY = {

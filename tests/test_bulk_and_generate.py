@@ -254,3 +254,18 @@ def test_reuse_remakes_rows_from_an_earlier_day_a_new_event_lands_on(tmp_path, h
     assert again == whole
     assert whole.status_by_date != before.status_by_date
     assert len(days) > 2 and whole.status_by_date[0] == before.status_by_date[0]
+
+
+def test_amendments_are_found_by_their_index_not_by_reading_the_stream(tmp_path, history):
+    path, registry = history
+    store = _store(tmp_path / "t.db", registry)
+    assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
+    amended = store.db.execute("SELECT authority, json_extract(payload, '$.target_event_id') FROM events "
+                               "WHERE kind = 'correction' LIMIT 1").fetchone()
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    found = store.read_amendments(*amended)
+    store.db.conn.set_trace_callback(None)
+    assert found and all(e.payload["target_event_id"] == amended[1] for e in found)
+    plan = store.db.execute("EXPLAIN QUERY PLAN " + statements[-1]).fetchall()
+    assert any("events_amending" in row[-1] for row in plan), plan

@@ -55,7 +55,8 @@ def test_m010_converts_existing_links_keeping_every_hash_and_answer(tmp_path):
     assert len(old_links) == 120
 
     without_due_list(old)
-    assert upgrade(old, registry) == [M010, "m011_projection_due"]
+    applied = upgrade(old, registry)
+    assert applied[0] == M010 and all(name > M010 for name in applied[1:])
 
     conn = sqlite3.connect(old)
     assert [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")] == [
