@@ -16,10 +16,12 @@ request. So:
   in it was stored.
 
 Once work has been committed (or `wake` called) and none has come for
-`QUIET_SECONDS`, the writer runs `idle(True)` (the store makes due projections
-there), under the same lock, round after round until it says there is nothing
-left or work arrives; after each commit it runs `idle(False)`, which does only
-what cannot wait (a backlog grown too long).
+`QUIET_SECONDS`, the writer runs `idle(True, locked)` (the store makes due
+projections there), round after round until it says there is nothing left or
+work arrives; after each commit it runs `idle(False, locked)`, which does only
+what cannot wait (a backlog grown too long). Idle work runs without the
+writers' lock, so every process's writer can do it at once; it takes the lock
+(`locked()`) only to write.
 """
 from __future__ import annotations
 
@@ -30,9 +32,10 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import ContextManager, TypeVar
 
 T = TypeVar("T")
 MAX_GROUP = 64  # pieces of work per transaction: bounds how long one transaction holds the write lock
@@ -47,10 +50,11 @@ class GroupCommitter:
     """A writer thread running submitted work on its own connection, a group per transaction."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
-                 idle: Callable[[bool], int] = lambda quiet: 0):
+                 idle: Callable[[bool, Callable[[], ContextManager]], int] = lambda quiet, locked: 0):
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
         self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
+        self._lock_fd: int | None = None
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()  # None: wake
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
@@ -77,7 +81,7 @@ class GroupCommitter:
 
     def _run(self) -> None:
         conn = self._connect()
-        lock = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         idle_due = False  # set by each commit (what was committed may have left idle work) and by `wake`
         quiet_from = 0.0  # when the last work (or the wake-up that found none due) came: idle work waits for a pause
         while True:
@@ -85,11 +89,7 @@ class GroupCommitter:
                 first = self._queue.get(timeout=max(quiet_from + QUIET_SECONDS - time.monotonic(), 0)) \
                     if idle_due else self._queue.get()
             except queue.Empty:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    idle_due = self._run_idle(quiet=True)
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+                idle_due = self._run_idle(quiet=True)
                 # Still in the pause: the next round follows at once unless work has come meanwhile.
                 quiet_from = time.monotonic() - QUIET_SECONDS
                 continue
@@ -113,7 +113,6 @@ class GroupCommitter:
                         if item is not None:
                             group.append(item)
                     self._commit(conn, group)
-                    self._run_idle(quiet=False)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
                     quiet_from = time.monotonic()
@@ -121,11 +120,22 @@ class GroupCommitter:
                 for _, future in group:
                     if not future.done():
                         future.set_exception(exc)
+            else:
+                self._run_idle(quiet=False)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The writers' lock, for idle work's writes (the writer thread's own descriptor)."""
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _run_idle(self, quiet: bool) -> bool:
-        """One round of idle work (the caller holds the writers' lock); whether there may be more."""
+        """One round of idle work; whether there may be more."""
         try:
-            return self._idle(quiet) > 0
+            return self._idle(quiet, self._locked) > 0
         except Exception:  # noqa: BLE001 - idle work is retried after the next commit; appends must go on
             log.exception("idle work failed")
             return False

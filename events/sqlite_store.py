@@ -7,11 +7,12 @@ timeout so concurrent writers queue instead of failing.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from operator import itemgetter
 from datetime import date, datetime
@@ -645,12 +646,38 @@ class SQLiteStore:
         return [r[0] for r in self._query("SELECT authority FROM projection_due WHERE authority IN "
                                           "(SELECT value FROM json_each(?)) LIMIT ?", (named, count))]
 
-    def _project_idle(self, quiet: bool) -> int:
-        """The group-commit writer's idle work: due projections when appends pause, else only a backlog's excess."""
+    def _project_idle(self, quiet: bool, locked: Callable[[], AbstractContextManager]) -> int:
+        """The group-commit writer's idle work: due projections when appends pause, else only a backlog's excess.
+
+        They are made outside the writers' lock (`locked`), so the writers of every
+        process make them at once, each from its own place in the due list, and
+        written under it, where one whose stream has moved on meanwhile is made again.
+        """
         if quiet:
-            return self.project_due(limit=IDLE_STREAMS)
-        excess = self._query("SELECT count(*) FROM projection_due")[0][0] - MAX_DUE_UNDER_LOAD
-        return self.project_due(limit=excess) if excess > 0 else 0
+            count = IDLE_STREAMS
+        else:
+            count = self._query("SELECT count(*) FROM projection_due")[0][0] - MAX_DUE_UNDER_LOAD
+            if count <= 0:
+                return 0
+        # From a random place in the list (and round to its start): the writers of two processes rarely make the
+        # same projection twice.
+        due = [r[0] for r in self._query(
+            "SELECT authority FROM projection_due WHERE authority >= coalesce((SELECT authority FROM projection_due "
+            "ORDER BY authority LIMIT 1 OFFSET ? % max((SELECT count(*) FROM projection_due), 1)), '') "
+            "ORDER BY authority LIMIT ?", (random.randrange(1 << 30), count))]
+        if len(due) < count:
+            due += [r[0] for r in self._query("SELECT authority FROM projection_due ORDER BY authority LIMIT ?",
+                                              (count - len(due),)) if r[0] not in due]
+        made = [(authority, self._projection_of(authority)) for authority in due]
+        with locked(), self._writing():
+            for authority, projection in made:
+                if not self._query("SELECT 1 FROM projection_due WHERE authority = ?", (authority,)):
+                    continue  # made meanwhile by another writer
+                if projection.status["stream_version"] == self.stream_version(authority):
+                    self._write_projection(authority, projection)
+                else:  # appended to meanwhile
+                    self._project_one(authority)
+        return len(made)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -669,13 +696,19 @@ class SQLiteStore:
 
     def _project_one(self, authority: str) -> None:
         """Make one due stream's projection, inside the caller's transaction, and take it off the due list."""
+        self._write_projection(authority, self._projection_of(authority))
+
+    def _projection_of(self, authority: str) -> Projection:
+        """The stream's projection as its events now stand: only what the events since the stored projection can
+        change, when there is one (projections.incremental). Rows before the first day those events touch stand
+        in any projection made since, so a projection made outside a transaction may be written by a later one
+        as long as the stream has not moved on."""
         project = self.projector_for(authority)
         since = getattr(project, "since", None)
         stored = self._query("SELECT s.stream_version FROM authority_status s WHERE s.authority = ? AND EXISTS "
                              "(SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority,))
         events = self.read_stream(authority)
-        projection = since(events, stored[0][0]) if since is not None and stored else project(events)
-        self._write_projection(authority, projection)
+        return since(events, stored[0][0]) if since is not None and stored else project(events)
 
     def _write_projection(self, authority: str, projection: Projection) -> None:
         """Store a projection; a projection of the stream as it now stands takes the stream off the due list."""

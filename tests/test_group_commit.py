@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -24,7 +25,7 @@ def path(tmp_path) -> str:
     return path
 
 
-def _committer(path: str, statements: list | None = None, idle=lambda quiet: 0) -> tuple[GroupCommitter, dict]:
+def _committer(path: str, statements: list | None = None, idle=lambda quiet, locked: 0) -> tuple[GroupCommitter, dict]:
     holder = {}
 
     def open_connection():
@@ -118,7 +119,7 @@ def test_idle_work_runs_once_appends_pause_until_it_is_done_and_a_failure_does_n
     rounds: list[int] = []
     left = {"n": 3}
 
-    def idle(quiet):
+    def idle(quiet, locked):
         if not quiet:
             return 0  # after each commit: only what cannot wait, here nothing
         rounds.append(_count(path))
@@ -131,21 +132,21 @@ def test_idle_work_runs_once_appends_pause_until_it_is_done_and_a_failure_does_n
     committer, holder = _committer(path, idle=idle)
     assert rounds == []  # nothing committed: nothing to do
     committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (1)"))
-    deadline = threading.Event()
-    while len(rounds) < 2 and not deadline.wait(0.01):
-        pass
-    deadline.wait(0.1)
+    deadline, waited = time.monotonic() + 10, threading.Event()
+    while len(rounds) < 2 and time.monotonic() < deadline:
+        waited.wait(0.01)
+    waited.wait(0.1)
     assert rounds == [1, 1]  # after the commit: one round, more to do, then a failure ends the rounds
     committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (2)"))
-    while len(rounds) < 3 and not deadline.wait(0.01):
-        pass
-    deadline.wait(0.1)
+    while len(rounds) < 3 and time.monotonic() < deadline:
+        waited.wait(0.01)
+    waited.wait(0.1)
     assert rounds == [1, 1, 2] and committer.usable  # the next commit: one more round, which finished the work
 
 
 def test_a_wake_up_brings_idle_work_on_though_nothing_was_committed_and_more_wake_ups_do_not_put_it_off(path):
     rounds: list[float] = []
-    committer, _ = _committer(path, idle=lambda quiet: rounds.append(quiet) or 0)
+    committer, _ = _committer(path, idle=lambda quiet, locked: rounds.append(quiet) or 0)
     waited = threading.Event()
     waited.wait(0.1)
     assert rounds == []  # nothing committed, nobody woke it: no idle work
@@ -154,3 +155,34 @@ def test_a_wake_up_brings_idle_work_on_though_nothing_was_committed_and_more_wak
         waited.wait(0.005)
     assert rounds and all(rounds)  # ran while the wake-ups went on, as appends paused (`quiet`)
     assert _count(path) == 0 and committer.usable
+
+
+def test_idle_work_runs_without_the_writers_lock_and_takes_it_to_write(path):
+    import fcntl
+    import os
+
+    seen: list[tuple[bool, bool]] = []
+    other = os.open(path + "-writer.lock", os.O_RDWR | os.O_CREAT)  # another process's writer, as it were
+
+    def free() -> bool:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return True
+
+    def idle(quiet, locked):
+        if quiet:
+            outside = free()
+            with locked():
+                seen.append((outside, free()))
+        return 0
+
+    committer, holder = _committer(path, idle=idle)
+    committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (1)"))
+    deadline, waited = time.monotonic() + 10, threading.Event()
+    while not seen and time.monotonic() < deadline:
+        waited.wait(0.01)
+    os.close(other)
+    assert seen[:1] == [(True, False)]  # free while making, held while writing

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime, timezone
+from contextlib import nullcontext
 from functools import partial
 
 from conftest import TODAY, monitoring_visit
@@ -101,8 +102,8 @@ def test_under_unbroken_appends_only_a_backlog_past_its_bound_is_projected(seede
 
     seeded_store.project_due()
     append_event(seeded_store, registry, "manchester", _visit(11, "2026-11-14"), recorded_by="t")
-    assert seeded_store._project_idle(quiet=False) == 0  # one stream due: it waits for a pause
+    assert seeded_store._project_idle(False, nullcontext) == 0  # one stream due: it waits for a pause
     assert seeded_store.due_authorities() == ["manchester"]
     monkeypatch.setattr(sqlite_store, "MAX_DUE_UNDER_LOAD", 0)
-    assert seeded_store._project_idle(quiet=False) == 1
+    assert seeded_store._project_idle(False, nullcontext) == 1
     assert seeded_store.due_authorities() == []
