@@ -67,9 +67,10 @@ def chain_hash(prev: str, event: StoredEvent) -> str:
     return digest(prev, canonical(event))
 
 
-def link(event: StoredEvent, stream_prev: str, global_prev: str) -> Link:
-    """The link for a newly stored event, given the heads of its stream's chain and of the global chain."""
-    body = canonical(event)
+def link(event: StoredEvent, stream_prev: str, global_prev: str, body: bytes | None = None) -> Link:
+    """The link for a newly stored event, given the heads of its stream's chain and of the global chain
+    (`body`: the event's canonical form, if the caller has already made it)."""
+    body = canonical(event) if body is None else body
     return Link(event.position, event.event_id, stream_prev, digest(stream_prev, body),
                 global_prev, digest(global_prev, body))
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from events import outbox
-from events.chain import GENESIS, Link, link
+from events.chain import GENESIS, Link, candidate_from_compact, link
 from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
@@ -374,13 +374,14 @@ class SQLiteStore:
             recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
         elif last and recorded_at < last[0][0]:
             raise ValueError(f"recorded_at {recorded_at} is before the last event's {last[0][0]}")
+        payload, source = _compact(event.payload), _compact(event.source)
         cursor = self.db.execute(
             "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
             "occurred_start, occurred_end, recorded_at, recorded_by, payload, source, request_hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event.event_id, authority, version, event.kind, event.schema_version, event.effective_on,
              event.date_precision, event.occurred["start"], event.occurred["end"], recorded_at, recorded_by,
-             _compact(event.payload), _compact(event.source), request_hash),
+             payload, source, request_hash),
         )
         stored = StoredEvent(
             event_id=event.event_id, authority=authority, version=version, position=cursor.lastrowid,
@@ -388,10 +389,17 @@ class SQLiteStore:
             date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
             recorded_by=recorded_by, payload=event.payload, source=event.source,
         )
-        return stored, self._write_link(stored, heads or {})
+        # The canonical form around the payload and source text just written (which _compact makes as the
+        # canonical encoder does), rather than encoding them again: 5% of a load. `canonical` when it can't.
+        body = candidate_from_compact((stored.event_id, authority, version, stored.position, stored.kind,
+                                       stored.schema_version, stored.effective_on, stored.date_precision,
+                                       stored.occurred["start"], stored.occurred["end"], recorded_at, recorded_by,
+                                       payload, source))
+        return stored, self._write_link(stored, heads or {}, body)
 
-    def _write_link(self, event: StoredEvent, heads: dict) -> Link:
-        """Chain the event just inserted onto its stream's head and the global head (same transaction)."""
+    def _write_link(self, event: StoredEvent, heads: dict, body: bytes | None = None) -> Link:
+        """Chain the event just inserted onto its stream's head and the global head (same transaction); `body`,
+        its canonical form if already made."""
         if "" in heads:
             global_head = [(heads[""][0],)]
         else:
@@ -403,7 +411,7 @@ class SQLiteStore:
                                       "ON h.position = e.position WHERE e.authority = ? AND e.version = ?",
                                       (event.authority, event.version - 1))
         new_link = link(event, hash_hex(stream_head[0][0]) if stream_head else GENESIS,
-                        hash_hex(global_head[0][0]) if global_head else GENESIS)
+                        hash_hex(global_head[0][0]) if global_head else GENESIS, body)
         if self._legacy_links is None:
             self._legacy_links = _legacy_links(self.db)
         try:

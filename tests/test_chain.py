@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from sqlite_utils import Database
 
@@ -277,3 +279,28 @@ def test_equal_json_written_differently_is_not_a_change_but_a_changed_value_is(s
     victim = event_at(seeded_store, 11)
     tamper(db_path, "UPDATE events SET source = json_set(source, '$.page', 999) WHERE position = 11")
     assert_names(db_path, client, victim, "global", "content does not match its hash")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.dictionaries(st.text(), _JSON, max_size=6), source=st.dictionaries(st.text(), _JSON, max_size=4),
+       title=st.text(), version=st.integers(1, 10**6))
+def test_the_link_of_a_new_event_hashes_exactly_its_canonical_form(payload, source, title, version):
+    """The store hashes the canonical form built around the payload and source text it writes (not encoded
+    again): it must be byte for byte `canonical`, whatever the payload holds (escapes, non-ASCII, floats)."""
+    from events.chain import candidate_from_compact, canonical
+    from events.sqlite_store import _compact
+    from events.store import StoredEvent
+
+    event = StoredEvent(event_id="e\u00e9" + title, authority="manchester", version=version, position=version + 7,
+                        kind="monitoring_visit", schema_version=2, effective_on="2026-10-15", date_precision="day",
+                        occurred={"start": "2026-09-30", "end": None}, recorded_at="2026-12-02T07:00:00.000000Z",
+                        recorded_by=title, payload=payload, source=source)
+    row = (event.event_id, event.authority, event.version, event.position, event.kind, event.schema_version,
+           event.effective_on, event.date_precision, event.occurred["start"], event.occurred["end"],
+           event.recorded_at, event.recorded_by, _compact(payload), _compact(source))
+    assert candidate_from_compact(row) == canonical(event)
