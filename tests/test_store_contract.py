@@ -745,3 +745,34 @@ def test_an_events_dict_is_the_whole_envelope_and_a_copy(seeded_store):
         out["payload"].clear()
         out["occurred"].clear()
         assert event.payload and event.occurred["start"]  # changing the dict leaves the event as it was
+
+
+@pytest.mark.parametrize("existing", [0, 2])  # a new stream, and one with events
+def test_an_append_failing_part_way_writes_nothing(es, backend, location, existing, monkeypatch):
+    """The last write of an append (its webhook deliveries) fails: the event, its link, its key and its place on
+    the due list all go with it."""
+    from events import outbox
+
+    for _ in range(existing):
+        append(es, MANCHESTER)
+    es.project_due()
+    before = snapshot(es, MANCHESTER, SALFORD)
+
+    def failing(db, stored):
+        raise RuntimeError("deliveries failed")
+
+    monkeypatch.setattr(outbox, "enqueue_event", failing)
+    event = visit()
+    with pytest.raises(RuntimeError, match="deliveries failed"):
+        append(es, MANCHESTER, event, key="k-failed", request_hash="h1")
+    monkeypatch.undo()
+
+    assert es.get_event(event.event_id) is None
+    assert es.stream_version(MANCHESTER) == existing
+    assert es.due_authorities() == []
+    assert snapshot(es, MANCHESTER, SALFORD) == before
+    with raw_sqlite(backend, location) as raw:
+        assert raw.execute("SELECT count(*) FROM idempotency_keys WHERE key = 'k-failed'").fetchone() == (0,)
+        assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (existing,)
+    retried = append(es, MANCHESTER, event, key="k-failed", request_hash="h1")  # key and id are still free
+    assert retried.replayed is False and retried.event.version == existing + 1
