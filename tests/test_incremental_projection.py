@@ -15,9 +15,10 @@ import pytest
 
 from bench import generate
 from events.appending import append_event
-from events.projections.by_date import first_changed_day
+from events.projections.by_date import first_changed_day, status_by_date
+from events.projections.fold import fold
 from events.projections.incremental import StreamProjector
-from events.projections.status import projection_of
+from events.projections.status import projection_of, status_document
 from events.projections.views import resolve
 from events.registry import Registry
 from events.sqlite_store import SQLiteStore
@@ -125,10 +126,6 @@ def test_back_dated_appends_on_one_day_store_what_a_whole_remake_stores(tmp_path
 def test_the_status_today_from_the_entries_walk_is_the_folds(tmp_path, today):
     """projection_of takes the state today from the walk that made the entries (a second fold cost 18%): it must
     be exactly the fold's, including when events take effect after today (then it folds after all)."""
-    from events.projections.by_date import status_by_date
-    from events.projections.fold import fold
-    from events.projections.status import status_document
-
     out = tmp_path / "h.ndjson"
     generate.write(out, 4, 60, seed=9)
     events: dict[str, list] = {}

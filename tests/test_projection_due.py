@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime, timezone
 from contextlib import nullcontext
 from functools import partial
@@ -51,9 +52,9 @@ def test_the_service_makes_due_projections_once_appends_pause(seeded_store, regi
         for ordinal in range(3):
             append_event(store, registry, "manchester", _visit(10 + ordinal, "2026-11-1%d" % ordinal),
                          recorded_by="t")
-        waited = threading.Event()
-        while store.due_authorities() and not waited.wait(0.02):
-            pass
+        deadline, waited = time.monotonic() + 10, threading.Event()
+        while store.due_authorities() and time.monotonic() < deadline:
+            waited.wait(0.02)
         assert store.due_authorities() == []
         row = seeded_store.db.execute("SELECT stream_version FROM authority_status WHERE authority = 'manchester'")
         assert row.fetchone()[0] == store.stream_version("manchester")

@@ -237,7 +237,7 @@ def imprecise_views(state: Fold, memo: dict | None = None) -> list[View]:
         return found
     if of is not included or seen > len(included):
         seen, found = 0, []
-    new = [v for v in included[seen:] if v.effective.precision != "day"]  # .imprecise, inlined
+    new = [v for v in included[seen:] if v.effective.imprecise]
     if new:  # a new list, not an extended one: a caller may still hold the last answer
         found = found + new
     memo["imprecise"] = (len(included), found, included)
