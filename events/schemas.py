@@ -35,6 +35,9 @@ TextList = lambda **kw: fields.List(Text(max=20000), validate=validate.Length(ma
 Items = lambda nested, **kw: fields.List(fields.Nested(nested), validate=validate.Length(max=kw.pop("max", 500)), **kw)  # noqa: E731
 Names = lambda **kw: fields.List(Text(max=200), validate=validate.Length(max=100), **kw)  # noqa: E731
 MAX_URL_LENGTH = 2000
+# The highest page a source may cite. It bounds the one integer an event could otherwise make as large as it
+# liked: stored events are read by orjson, which reads integers past 64 bits as floats (events.stored_json).
+MAX_PAGE = 100_000
 
 
 class Strict(Schema):
@@ -71,7 +74,7 @@ class Source(Strict):
     url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=MAX_URL_LENGTH))
     file = Text(max=500, metadata={"description": "document file name or path"})
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits"))
-    page = fields.Integer(validate=validate.Range(min=1))
+    page = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE))
     paragraph = Text(max=100)
     quote = Text(max=2000)
     note = Text(max=4000)

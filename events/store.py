@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import orjson
+from events import stored_json
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,12 @@ class StoredEvent:
     def to_dict(self) -> dict:
         """The envelope as plain JSON-able data, a copy the caller may change."""
         # What asdict gives, at a twentieth of its cost (1 µs against 19: it deep-copies field by field):
-        # payload and source are JSON, so a JSON round trip copies them exactly.
+        # payload and source are JSON, so a JSON round trip copies them exactly (stored_json.copy).
         return {"event_id": self.event_id, "authority": self.authority, "version": self.version,
                 "position": self.position, "kind": self.kind, "schema_version": self.schema_version,
                 "effective_on": self.effective_on, "date_precision": self.date_precision,
                 "occurred": dict(self.occurred), "recorded_at": self.recorded_at, "recorded_by": self.recorded_by,
-                "payload": orjson.loads(orjson.dumps(self.payload)), "source": orjson.loads(orjson.dumps(self.source))}
+                "payload": stored_json.copy(self.payload), "source": stored_json.copy(self.source)}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ def schema_before(path, migration: str, registry: Registry) -> None:
     migrations.apply(db, stop_before=migration)
     with db.atomic():
         sync_authorities(db, registry)
-        db.execute(PROJECTION_DUE)
+        if "projection_due" not in db.table_names():  # before m011
+            db.execute(PROJECTION_DUE)
     db.conn.close()
 
 
