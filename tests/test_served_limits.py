@@ -40,5 +40,6 @@ def test_write_limit_is_shared_by_workers_and_logs_never_show_the_token(tmp_path
     assert codes == [201] * 4 + [429] * 4, codes
     assert bad_token == 401
     assert output.count("Booting worker") == 2
-    assert "POST /api/authorities/manchester/events" in output  # the access log was written …
+    # The access log was written, in gunicorn's default format (service.access_log) …
+    assert '"POST /api/authorities/manchester/events HTTP/1.1" 201 ' in output
     assert token not in output and token[4:] not in output and "Bearer" not in output  # … without the token
