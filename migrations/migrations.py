@@ -575,6 +575,25 @@ def m013_wide_integer_events(db: Database) -> None:
     db.conn.executemany("INSERT INTO wide_integer_events (event_id) VALUES (?)", wide)
 
 
+@migrations()
+def m014_status_by_date_zstd(db: Database) -> None:
+    """status_by_date's rows compressed with zstd rather than zlib: the same text, decompressed in a fifth of the time.
+
+    A status read decompresses one row (about 50 KB of text): 55 µs with zlib,
+    11 µs with zstd, a tenth of the request. Each row's text is kept byte for byte,
+    so answers are unchanged and no rebuild is needed. Rows already in zstd (made by
+    m009, which regroups with today's code) are left as they are.
+    """
+    from events.projections.by_date import ZSTD_MAGIC, recompressed
+
+    after = 0
+    while batch := db.execute("SELECT id, entry FROM status_by_date WHERE id > ? ORDER BY id LIMIT 2000",
+                              (after,)).fetchall():
+        db.conn.executemany("UPDATE status_by_date SET entry = ? WHERE id = ?",
+                            [(recompressed(entry), row_id) for row_id, entry in batch if entry[:4] != ZSTD_MAGIC])
+        after = batch[-1][0]
+
+
 # Projection tables as m010 leaves them: m008's, each stored in its primary key's order, the key led by the
 # authority every query of them names, so neither needs a second index.
 _PROJECTIONS_BY_AUTHORITY = {

@@ -11,12 +11,14 @@ The answer is the fold's, for current knowledge; `known_at` questions still fold
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import date
 
 import orjson
+import zstandard
 
 from events.projections.fold import Fold, step
 from events.projections.status import imprecise_spans, open_concerns_of, status_document
@@ -24,10 +26,15 @@ from events.projections.views import META_KINDS, View, resolve
 from events.store import StoredEvent
 
 BEFORE_ANY = date.min
-# Entries per stored row: 16 compress to about 160 bytes an entry (8: 220), and a read still
-# inflates only ~40 KB to decode the one entry it needs. Readers find the entry by the row's own
-# day list, so rows of any size (older databases' 8) read alike.
+# Entries per stored row: 16 compress to about 150 bytes an entry (8: 220), and a read still
+# decompresses only ~50 KB (11 µs) to decode the one entry it needs. Readers find the entry by the
+# row's own day list, so rows of any size (older databases' 8) read alike.
 CHUNK = 16
+# zstd at its default level, not zlib (m014): on these rows it compresses in a seventh of zlib level 6's
+# time (40 µs a row against 270), decompresses in a fifth (11 µs against 55) and is 8% smaller.
+ZSTD_LEVEL = 3
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame's first four bytes; a zlib stream's first is 0x78
+_codecs = threading.local()  # zstandard's compressor and decompressor are not thread-safe: one of each a thread
 
 
 def status_by_date(authority: str, views: list[View],
@@ -89,15 +96,40 @@ def _line(entry: dict) -> bytes:
 
 def _compress(days: list[str], lines: list[bytes]) -> bytes:
     # One JSON document a line (the days, then each entry), so a read decodes only the entry it needs.
-    return zlib.compress(b"\n".join([json.dumps(days, separators=(",", ":")).encode(), *lines]), 6)
+    return _compressor().compress(b"\n".join([json.dumps(days, separators=(",", ":")).encode(), *lines]))
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    compressor = getattr(_codecs, "compressor", None)
+    if compressor is None:
+        compressor = _codecs.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return compressor
+
+
+def _decompress(stored: bytes) -> bytes:
+    decompressor = getattr(_codecs, "decompressor", None)
+    if decompressor is None:
+        decompressor = _codecs.decompressor = zstandard.ZstdDecompressor()
+    return decompressor.decompress(stored)
+
+
+def stored_text(stored: bytes) -> bytes:
+    """A stored row's text, whether compressed as today (zstd) or as before m014 (zlib)."""
+    return _decompress(stored) if stored[:4] == ZSTD_MAGIC else zlib.decompress(stored)
+
+
+def recompressed(stored: bytes) -> bytes:
+    """A stored row, compressed as rows are today (m014)."""
+    return _compressor().compress(stored_text(stored))
 
 
 def regroup(stored: list[bytes]) -> list[tuple[str, bytes]]:
-    """One stream's stored rows (in day order, any chunk size) as the rows `status_by_date` writes today."""
+    """One stream's stored rows (in day order, any chunk size, either compression) as the rows `status_by_date`
+    writes today."""
     days: list[str] = []
     lines: list[bytes] = []
     for blob in stored:
-        parts = zlib.decompress(blob).split(b"\n")
+        parts = stored_text(blob).split(b"\n")
         days.extend(json.loads(parts[0]))
         lines.extend(parts[1:])
     return [(days[i], _compress(days[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(days), CHUNK)]
@@ -110,7 +142,7 @@ def _entry(authority: str, state: Fold, memo: dict | None = None) -> dict:
 
 def finish(stored: bytes, as_of: date) -> dict:
     """The status document on `as_of` from the stored chunk holding the last event date on or before it."""
-    lines = zlib.decompress(stored).split(b"\n")
+    lines = _decompress(stored).split(b"\n")
     day = as_of.isoformat()
     # orjson reads what orjson (and json.dumps, before it) wrote here: a third of json.loads' time on an entry.
     entry = orjson.loads(lines[bisect_right(orjson.loads(lines[0]), day)])
