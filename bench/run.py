@@ -9,7 +9,9 @@ Each figure is printed with the baseline it is a ratio to, measured in the same
 run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
 (HTTP), raw sqlite3 inserts and scans (storage), and the `eventsourcing` library
 on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
-bench/loadgen.py in its own process, on loopback, for a bounded time. The
+bench/loadgen.py in its own process, on loopback, for a bounded time; bare
+Flask and status?as_of= are measured in alternating rounds (`--rounds`) and the
+round with the median ratio is reported, every round's figures beside it. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
@@ -217,14 +219,19 @@ def peer_rates(lines: Path, registry_csv: Path, scratch: Path, appends: int, eve
             body = dict(body)
             append_event(store, registry, body.pop("authority"), body, recorded_by="bench")
     total = sum(len(items) for items in by_stream.values())
-    started = time.perf_counter()
-    for slug in by_stream:
-        app.repository.get(aggregates[slug].id)
-    out["es_replay"] = total / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for slug in by_stream:
-        state_of(store.read_stream(slug), date.max)
-    out["our_replay"] = total / (time.perf_counter() - started)
+    # Best of three, taken in turns, for each: a replay of at most 5,000 events takes a tenth of a second or less,
+    # and the machine's other work can land on either.
+    es_best = ours_best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for slug in by_stream:
+            app.repository.get(aggregates[slug].id)
+        es_best = min(es_best, time.perf_counter() - started)
+        started = time.perf_counter()
+        for slug in by_stream:
+            state_of(store.read_stream(slug), date.max)
+        ours_best = min(ours_best, time.perf_counter() - started)
+    out["es_replay"], out["our_replay"] = total / es_best, total / ours_best
     store.close()
     return out
 
@@ -412,22 +419,20 @@ def status_latency(args, slugs: list[str], server: Gunicorn) -> dict:
 def http_figures(args, figures: Figures, registry: Path, full: Path, count: int) -> None:
     """Throughput and latency over HTTP against the bare-Flask baseline."""
     env = env_for(full, registry)
-    flask = Gunicorn("bench.minimal_app:app", env, args.workers, "/")
-    try:
-        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
-    finally:
-        flask.stop()
-    figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"],
-                cpu_us=base.get("cpu_us"))
     slugs = sorted(stream_versions(full))
-    server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
+    flask = Gunicorn("bench.minimal_app:app", env, args.workers, "/")
+    server = None
     try:
-        status = status_latency(args, slugs, server) if args.wanted("status_as_of", "as_of_latency_growth") else None
+        server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
+        base, status = baseline_and_status(args, slugs, flask, server)
+        figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"],
+                    cpu_us=base.get("cpu_us"), rounds_rps=base["rounds_rps"])
         if status:
             figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
                         ">= 0.7x bare Flask, p99 < 25 ms",
                         status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
-                        p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count)
+                        p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count,
+                        rounds_ratio=status["rounds_ratio"])
         for name, template in (("timeline", "/api/authorities/{slug}/timeline"),
                                ("concerns", "/api/authorities/{slug}/concerns?as_of={day}")):
             if not args.wanted(name):
@@ -442,8 +447,27 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
         figures.add("worker_peak_rss", max(rss), "MB", target="< 150 MB", met=max(rss) < 150,
                     workers=[round(r, 1) for r in rss])
     finally:
-        server.stop()
+        flask.stop()
+        if server is not None:
+            server.stop()
     as_of_growth(args, figures, status, count)
+
+
+def baseline_and_status(args, slugs: list[str], flask: Gunicorn, server: Gunicorn) -> tuple[dict, dict | None]:
+    """Bare Flask's run and status?as_of='s, taken in alternating rounds (the machine's other load comes and goes):
+    the round whose status/Flask ratio is the median, with every round's figures alongside."""
+    want_status = args.wanted("status_as_of", "as_of_latency_growth")
+    rounds = []
+    for _ in range(args.rounds):
+        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
+        rounds.append((base, status_latency(args, slugs, server) if want_status else None))
+    if not want_status:
+        rounds.sort(key=lambda r: r[0]["rps"])
+        base, status = rounds[len(rounds) // 2]
+        return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), None
+    ratios = [round(r[1]["rps"] / r[0]["rps"], 3) for r in rounds]
+    base, status = sorted(rounds, key=lambda r: r[1]["rps"] / r[0]["rps"])[len(rounds) // 2]
+    return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), dict(status, rounds_ratio=ratios)
 
 
 def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask_rps: float, args) -> None:
@@ -506,6 +530,8 @@ def main() -> None:
     parser.add_argument("--size", default="1k", help="1k, 1m or NxM (authorities x events each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per HTTP figure")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of bare Flask and status?as_of= (the median round is reported)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--load-sample", type=int, default=100_000,
