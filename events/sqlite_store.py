@@ -25,6 +25,7 @@ from events.chain import GENESIS, Link, candidate_from_compact, link
 from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
+from events.frozen import filled
 from events.group_commit import GroupCommitter
 from events.projections.incremental import StreamProjector
 from events.stored_json import decode
@@ -64,19 +65,12 @@ def connect(path: str | Path) -> Database:
 def _row_to_event(row: tuple, decode: Callable[[str], object] = json.loads) -> StoredEvent:
     (event_id, authority, version, position, kind, schema_version, effective_on, precision,
      start, end, recorded_at, recorded_by, payload, source) = row
-    # Filled in without the frozen dataclass's __init__, which sets each field through object.__setattr__:
-    # 1.3 µs an event against 0.2, a tenth of reading a stream.
-    event = _new_event(StoredEvent)
-    event.__dict__.update(
-        event_id=event_id, authority=authority, version=version, position=position, kind=kind,
+    return filled(
+        StoredEvent, event_id=event_id, authority=authority, version=version, position=position, kind=kind,
         schema_version=schema_version, effective_on=effective_on, date_precision=precision,
         occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
         payload=decode(payload), source=decode(source),
     )
-    return event
-
-
-_new_event = object.__new__
 
 
 def _compact(value: object) -> str:

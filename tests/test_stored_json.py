@@ -1,15 +1,18 @@
-"""Stored events are read by orjson (events.stored_json) and read back exactly as `json.loads` reads them."""
+"""Stored events are read by orjson (events.stored_json) and read back exactly as `json.loads` reads them; events
+and views are made without their dataclass __init__ (events.frozen) and equal those made with it."""
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import fields
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import monitoring_visit, schema_before
+from events.projections.views import View, view_of
 from events.sqlite_store import SQLiteStore, _compact
-from events.store import NewEvent
+from events.store import NewEvent, StoredEvent
 from events.stored_json import decode
 from events.verify import verify_store
 from migrations.migrations import upgrade
@@ -92,3 +95,13 @@ def test_decode_reads_stored_text_as_json_loads_does(value):
 def test_decode_reads_a_lone_surrogate_as_json_loads_does():
     text = _compact({"quote": "\ud800 broken"})
     assert decode(text) == json.loads(text) == {"quote": "\ud800 broken"}
+
+
+def test_events_and_views_made_without_init_equal_those_made_with_it(seeded_store):
+    for event in seeded_store.read_stream("manchester"):
+        rebuilt = StoredEvent(**{f.name: getattr(event, f.name) for f in fields(StoredEvent)})
+        assert rebuilt == event and vars(rebuilt) == vars(event)
+        view = view_of(event)
+        made = View(event=event, effective=view.effective, occurred=view.occurred, payload=view.payload,
+                    source=view.source)
+        assert made == view and vars(made) == vars(view)

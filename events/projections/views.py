@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from operator import attrgetter
 
 from events.dates import PartialDate, parse_partial
+from events.frozen import filled
 from events.store import StoredEvent
 from events.upcasting import upcast
 
@@ -73,12 +74,15 @@ class View:
 
 def view_of(event: StoredEvent) -> View:
     """An event read as itself, upcast, with no corrections."""
-    return View(
+    return filled(
+        View,
         event=event,
         effective=parse_partial(event.effective_on, event.date_precision),
         occurred=event.occurred,
         payload=upcast(event.kind, event.schema_version, event.payload),
         source=event.source,
+        corrections=(),
+        retraction=None,
     )
 
 
