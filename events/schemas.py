@@ -35,9 +35,11 @@ TextList = lambda **kw: fields.List(Text(max=20000), validate=validate.Length(ma
 Items = lambda nested, **kw: fields.List(fields.Nested(nested), validate=validate.Length(max=kw.pop("max", 500)), **kw)  # noqa: E731
 Names = lambda **kw: fields.List(Text(max=200), validate=validate.Length(max=100), **kw)  # noqa: E731
 MAX_URL_LENGTH = 2000
-# The highest page a source may cite. It bounds the one integer an event could otherwise make as large as it
-# liked: stored events are read by orjson, which reads integers past 64 bits as floats (events.stored_json).
-MAX_PAGE = 100_000
+# The highest page a source may cite: the largest integer every JSON reader holds exactly (I-JSON, RFC 7493).
+# It bounds the one integer an event could otherwise make as large as it liked; stored events are read by
+# orjson, which reads integers past 64 bits as floats (events.stored_json). Any page accepted before this
+# bound and below it still restores from an export.
+MAX_PAGE = 2**53 - 1
 
 
 class Strict(Schema):
