@@ -16,6 +16,7 @@ from events.store import NewEvent, StoredEvent
 from events.stored_json import decode
 from events.verify import verify_store
 from migrations.migrations import upgrade
+from service.app import create_app
 
 EVENTS = "/api/authorities/manchester/events"
 WIDE = (10**20, -2**63 - 1, 2**64)  # each read by orjson as a float
@@ -53,6 +54,22 @@ def test_events_stored_with_wide_integers_before_m013_are_listed_and_read_exactl
     assert [store.get_event(e.event_id).to_dict()["source"]["page"] for e in wide] == list(WIDE)
     assert verify_store(store).ok
     store.close()
+
+
+def test_the_api_answers_events_with_wide_integers_exactly(tmp_path, registry):
+    path = tmp_path / "old.db"
+    schema_before(path, "m013_wide_integer_events", registry)
+    old = SQLiteStore(path)
+    wide = _event_citing(10**20)
+    _append(old, wide)
+    old.close()
+    upgrade(str(path), registry)
+    client = create_app({"TIMELINE_DATABASE": str(path), "TESTING": True}).test_client()
+
+    for url in (f"/api/events/{wide.event_id}", "/api/authorities/manchester/timeline"):
+        response = client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert '"page": 100000000000000000000' in response.get_data(as_text=True)  # json.dumps wrote it, exactly
 
 
 def test_a_database_not_yet_at_m013_is_read_exactly(tmp_path, registry):

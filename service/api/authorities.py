@@ -78,7 +78,7 @@ def get_status(slug):
     etag = etag_for(position, "json", None if as_of else today())
     if cached := not_modified(etag):
         return cached
-    return stamp(json_response(queries.status(svc.store, slug, day_, known_at, entry), plain=True), etag)
+    return stamp(json_response(queries.status(svc.store, slug, day_, known_at, entry)), etag)
 
 
 @blp.route("/authorities/<slug>/timeline", parameters=CONDITIONAL)

@@ -64,17 +64,25 @@ def documented_only(view):
     return call
 
 
-def json_response(body: object, status: int = 200, headers: dict | None = None, *, plain: bool = False) -> Response:
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
     """JSON built by the domain, sent as it is (no marshmallow dump on the read path).
 
-    `plain`: the body holds only JSON's own types (no dates or other objects Flask's encoder would turn into
-    text its own way), so orjson writes it, in a tenth of the time, non-ASCII as UTF-8 rather than escapes.
+    orjson writes it, in a tenth of `json.dumps`' time (a timeline page's 110 KB: 0.75 ms against 0.07), with
+    non-ASCII as UTF-8 rather than escapes. What orjson refuses and `json.dumps` writes goes to `json.dumps`:
+    an integer past 64 bits (only in events stored before validation bounded them), a lone surrogate. Dates
+    and dataclasses are passed through to be refused, as `json.dumps` refuses them: bodies hold JSON's types.
     """
-    text = orjson.dumps(body) if plain else json.dumps(body)
+    try:
+        text = orjson.dumps(body, option=_STRICT)
+    except orjson.JSONEncodeError:
+        text = json.dumps(body)
     response = Response(text, status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def services():
