@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from datetime import date, datetime
 from pathlib import Path
@@ -215,6 +215,43 @@ class _LinkHeads:
         return Link(position, event_id, stream_prev, stream_hash, global_prev, global_hash)
 
 
+# What an append reads before it writes (see _AppendState), as one statement.
+_APPEND_STATE = (
+    "SELECT (SELECT version FROM streams WHERE authority = :authority), "
+    "(SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1), "
+    "(SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1), "
+    "(SELECT h.stream_hash FROM streams s JOIN events e ON e.authority = s.authority AND e.version = s.version "
+    "JOIN event_hashes h ON h.position = e.position WHERE s.authority = :authority), "
+    "(SELECT request_hash FROM idempotency_keys WHERE key = :key), "
+    "(SELECT event_id FROM idempotency_keys WHERE key = :key), "
+    "(SELECT authority FROM idempotency_keys WHERE key = :key), "
+    "(SELECT request_hash FROM events WHERE event_id = :event_id), "
+    "(SELECT authority FROM events WHERE event_id = :event_id)"
+)
+
+
+@dataclass(frozen=True)
+class _AppendState:
+    """The stream, the chain heads, and the key's and event id's earlier use, as an append's transaction found
+    them (None where there is nothing: no stream, no event, no link, key unused)."""
+
+    version: int | None
+    last_recorded_at: str | None
+    global_head: object
+    stream_head: object
+    key_request_hash: str | None
+    key_event_id: str | None
+    key_authority: str | None
+    event_request_hash: str | None
+    event_authority: str | None
+
+    def heads(self, authority: str) -> dict:
+        """The chain heads as `_insert` takes them: the global one with the last recorded_at, and the stream's
+        (GENESIS where a chain has no link yet, as when they are looked up one by one)."""
+        return {"": (GENESIS if self.global_head is None else self.global_head, self.last_recorded_at or ""),
+                authority: GENESIS if self.stream_head is None else self.stream_head}
+
+
 class SQLiteStore:
     """`EventStore` on one SQLite file."""
 
@@ -286,18 +323,24 @@ class SQLiteStore:
             if hits is not None and hits > count_hit[2]:
                 return hits, None, RateLimited(hits)
             try:
+                if locked:  # nothing is written before the checks pass: a refused append leaves only the count
+                    return hits, self._append_here(authority, event, expected_version, idempotency_key,
+                                                   request_hash, recorded_by, locked=True), None
                 with self.db.atomic():  # a savepoint: a refused append leaves the count
                     return hits, self._append_here(authority, event, expected_version, idempotency_key,
                                                    request_hash, recorded_by), None
             except DomainError as exc:
                 return hits, None, exc
 
+        # Whether work runs in a transaction known to hold the write lock already (BEGIN IMMEDIATE).
+        locked = True
         if self._grouped():
             hits, result, error = self._committer.submit(work)
         elif self.db.conn.in_transaction:  # a caller's (a batch's): work's own savepoint is the append's
+            locked = False
             hits, result, error = work()
         else:
-            with self.db.atomic():
+            with self._writing():
                 hits, result, error = work()
         if error is not None:
             error.rate_hits = hits
@@ -319,32 +362,39 @@ class SQLiteStore:
             return self._committer
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
-                     idempotency_key: str | None, request_hash: str, recorded_by: str) -> AppendResult:
-        """The append's writes, inside a savepoint the caller holds (a refused append leaves nothing)."""
-        db = self.db
-        # A write first, so this transaction holds the write lock before it reads
-        # anything: a concurrent writer waits here rather than failing later.
-        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
-                   "ON CONFLICT (authority) DO NOTHING", (authority,))
-        replay = self._replay(authority, event.event_id, idempotency_key, request_hash)
+                     idempotency_key: str | None, request_hash: str, recorded_by: str,
+                     locked: bool = False) -> AppendResult:
+        """The append's writes, inside a transaction the caller holds.
+
+        `locked`: the transaction already holds the write lock (BEGIN IMMEDIATE), so the
+        checks read before anything is written and a refused append writes nothing.
+        Otherwise a write comes first, so the transaction takes the write lock before it
+        reads anything (a concurrent writer waits here rather than failing later), and
+        the caller's savepoint takes that write back if the append is refused.
+        """
+        conn = self.db.conn
+        if not locked:
+            conn.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
+                         "ON CONFLICT (authority) DO NOTHING", (authority,))
+        # Every read the append needs, in one statement: the writer thread waits for the GIL again after each.
+        state = _AppendState(*conn.execute(_APPEND_STATE, {"authority": authority, "key": idempotency_key,
+                                                           "event_id": event.event_id}).fetchone())
+        replay = self._replay(authority, event.event_id, idempotency_key, request_hash, state)
         if replay is not None:
             return AppendResult(replay, replayed=True)
-        current = self._query("SELECT version FROM streams WHERE authority = ?", (authority,))[0][0]
+        current = state.version or 0
         if expected_version is not None and expected_version != current:
             raise VersionConflict(authority, expected_version, current)
-        heads = getattr(self._local, "heads", None)  # a batch's chain heads, or None outside a batch
-        stored, new_link = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=heads)
+        stored, _ = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=state.heads(authority))
         if idempotency_key:
-            db.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
-                                                   stored.recorded_at))
-        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
-                   (stored.version, stored.position, authority))
-        db.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
-        outbox.enqueue_event(db, stored)  # webhook deliveries commit (or roll back) with the event
-        if heads is not None:  # only once everything above has stood: a refused append leaves no trace here
-            heads[""] = (new_link.global_hash, stored.recorded_at)
-            heads[authority] = new_link.stream_hash
+            conn.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
+                                                     stored.recorded_at))
+        conn.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, ?, ?) ON CONFLICT (authority) "
+                     "DO UPDATE SET version = excluded.version, last_position = excluded.last_position",
+                     (authority, stored.version, stored.position))
+        conn.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
+        outbox.enqueue_event(self.db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
 
     @contextmanager
@@ -357,8 +407,7 @@ class SQLiteStore:
         """
         if getattr(self._local, "heads", None) is not None:
             raise RuntimeError("batches do not nest")
-        # The global head (with the last recorded_at) and each stream's head, as this batch's appends leave them:
-        # the batch holds the write lock throughout, so only its own appends move them.
+        # Marks the batch (appends in it commit with it, not through the group-commit writer).
         self._local.heads = {}
         try:
             with self.db.atomic():
@@ -366,19 +415,17 @@ class SQLiteStore:
         finally:
             self._local.heads = None
 
-    def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str) -> StoredEvent | None:
+    def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str,
+                state: "_AppendState") -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
-        if key:
-            rows = self._query("SELECT request_hash, event_id, authority FROM idempotency_keys WHERE key = ?", (key,))
-            if rows:
-                if (rows[0][0], rows[0][2]) != (request_hash, authority):
-                    raise IdempotencyMismatch(
-                        "This Idempotency-Key was already used for a different request; use a new key for a new event.",
-                        [{"field": "Idempotency-Key", "reason": "already used with a different request body"}])
-                return self.get_event(rows[0][1])
-        rows = self._query("SELECT request_hash, authority FROM events WHERE event_id = ?", (event_id,))
-        if rows:
-            if (rows[0][0], rows[0][1]) != (request_hash, authority):
+        if key and state.key_request_hash is not None:
+            if (state.key_request_hash, state.key_authority) != (request_hash, authority):
+                raise IdempotencyMismatch(
+                    "This Idempotency-Key was already used for a different request; use a new key for a new event.",
+                    [{"field": "Idempotency-Key", "reason": "already used with a different request body"}])
+            return self.get_event(state.key_event_id)
+        if state.event_request_hash is not None:
+            if (state.event_request_hash, state.event_authority) != (request_hash, authority):
                 raise EventIdReused(
                     "An event with this event_id already exists with different content; events are never edited.",
                     [{"field": "event_id", "reason": "already used by a different event"}])
@@ -721,10 +768,11 @@ class SQLiteStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.conn.in_transaction:  # a failed COMMIT leaves the transaction open: nothing in it stands
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def _project_one(self, authority: str) -> None:
         """Make one due stream's projection, inside the caller's transaction, and take it off the due list."""

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from events.dates import format_timestamp, utc_now
-from events.errors import IdempotencyMismatch, VersionConflict
+from events.errors import EventIdReused, IdempotencyMismatch, VersionConflict
 from events.loading import bundled_lines, load_lines
 from events.projections.fold import is_overdue
 from events.projections.incremental import StreamProjector
@@ -776,3 +776,28 @@ def test_an_append_failing_part_way_writes_nothing(es, backend, location, existi
         assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (existing,)
     retried = append(es, MANCHESTER, event, key="k-failed", request_hash="h1")  # key and id are still free
     assert retried.replayed is False and retried.event.version == existing + 1
+
+
+@pytest.mark.parametrize("refusal", ["stale version", "reused key", "reused event id"])
+def test_a_refused_counted_append_leaves_its_count_and_nothing_else(es, backend, location, refusal):
+    """Refused after it was counted against its rate limit: the count stands, and nothing else is written; on a
+    new stream too, whose row an accepted append makes (no empty stream row is left behind)."""
+    first = visit()
+    append(es, MANCHESTER, first, key="k-first", request_hash="h-first")
+    event, key, error = visit(), "k-new", VersionConflict
+    if refusal == "reused key":
+        key, error = "k-first", IdempotencyMismatch
+    elif refusal == "reused event id":
+        event, error = visit(event_id=first.event_id), EventIdReused
+    with pytest.raises(error) as refused:
+        es.append(SALFORD, event, expected_version=3 if refusal == "stale version" else None, idempotency_key=key,
+                  request_hash="h-other", recorded_by="tester", count_hit=("write:token:tester", 0, 100))
+    assert refused.value.rate_hits == 1
+    with raw_sqlite(backend, location) as raw:
+        for table in ("streams", "events", "projection_due", "idempotency_keys"):
+            assert raw.execute(f"SELECT count(*) FROM {table} WHERE authority = ?", (SALFORD,)).fetchone() == (0,)
+        assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (1,)
+        assert raw.execute("SELECT hits FROM rate_limit_windows WHERE bucket = 'write:token:tester'").fetchone() == (1,)
+    accepted = es.append(SALFORD, visit(), expected_version=0, idempotency_key="k-later", request_hash="h-later",
+                         recorded_by="tester", count_hit=("write:token:tester", 0, 100))
+    assert accepted.event.version == 1 and accepted.rate_hits == 2
