@@ -143,6 +143,9 @@ class GroupCommitter:
     @staticmethod
     def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> None:
         conn.execute("BEGIN IMMEDIATE")
+        if len(group) == 1:  # alone, the transaction is the piece's own: no savepoint to pay for (two statements)
+            GroupCommitter._commit_alone(conn, *group[0])
+            return
         outcomes: list[tuple[Future, object, BaseException | None]] = []
         try:
             for work, future in group:
@@ -168,3 +171,25 @@ class GroupCommitter:
                 future.set_result(value)
             else:
                 future.set_exception(error)
+
+    @staticmethod
+    def _commit_alone(conn: sqlite3.Connection, work: Callable[[], object], future: Future) -> None:
+        """Run one piece of work in the transaction just begun: committed if it returns, rolled back if it raises."""
+        try:
+            value = work()
+        except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            future.set_exception(exc)
+            return
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        future.set_result(value)

@@ -318,6 +318,9 @@ class SQLiteStore:
         limit nothing else is written and `RateLimited` is raised. An error raised
         after counting carries the window's count as `rate_hits`.
         """
+        # Stored text of payload and source, made here, before the work that runs under the writers' lock.
+        texts = (_compact(event.payload), _compact(event.source))
+
         def work() -> tuple[int | None, AppendResult | None, Exception | None]:
             hits = self._count_hit_here(count_hit[0], count_hit[1]) if count_hit else None
             if hits is not None and hits > count_hit[2]:
@@ -325,10 +328,10 @@ class SQLiteStore:
             try:
                 if locked:  # nothing is written before the checks pass: a refused append leaves only the count
                     return hits, self._append_here(authority, event, expected_version, idempotency_key,
-                                                   request_hash, recorded_by, locked=True), None
+                                                   request_hash, recorded_by, locked=True, texts=texts), None
                 with self.db.atomic():  # a savepoint: a refused append leaves the count
                     return hits, self._append_here(authority, event, expected_version, idempotency_key,
-                                                   request_hash, recorded_by), None
+                                                   request_hash, recorded_by, texts=texts), None
             except DomainError as exc:
                 return hits, None, exc
 
@@ -363,14 +366,15 @@ class SQLiteStore:
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,
                      idempotency_key: str | None, request_hash: str, recorded_by: str,
-                     locked: bool = False) -> AppendResult:
+                     locked: bool = False, texts: tuple[str, str] | None = None) -> AppendResult:
         """The append's writes, inside a transaction the caller holds.
 
         `locked`: the transaction already holds the write lock (BEGIN IMMEDIATE), so the
         checks read before anything is written and a refused append writes nothing.
         Otherwise a write comes first, so the transaction takes the write lock before it
         reads anything (a concurrent writer waits here rather than failing later), and
-        the caller's savepoint takes that write back if the append is refused.
+        the caller's savepoint takes that write back if the append is refused. `texts`: the payload and source
+        as stored (`_compact`), if already made.
         """
         conn = self.db.conn
         if not locked:
@@ -385,7 +389,8 @@ class SQLiteStore:
         current = state.version or 0
         if expected_version is not None and expected_version != current:
             raise VersionConflict(authority, expected_version, current)
-        stored, _ = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=state.heads(authority))
+        stored, _ = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=state.heads(authority),
+                                 texts=texts)
         if idempotency_key:
             conn.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
                          "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
@@ -433,9 +438,11 @@ class SQLiteStore:
         return None
 
     def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str,
-                recorded_at: str | None = None, heads: dict | None = None) -> tuple[StoredEvent, Link]:
+                recorded_at: str | None = None, heads: dict | None = None,
+                texts: tuple[str, str] | None = None) -> tuple[StoredEvent, Link]:
         """Insert one event and its chain link (every write of an event goes through here); `recorded_at` only
-        when restoring; `heads`, a batch's known chain heads (see `batch`), saves reading them again."""
+        when restoring; `heads`, the chain heads as the append read them (see `_AppendState.heads`), saves reading
+        them again; `texts`, payload and source as `_compact` makes them, saves making them again."""
         # Transaction time never runs backwards, even if the wall clock does.
         if heads and "" in heads:
             last = [(heads[""][1],)]
@@ -445,7 +452,7 @@ class SQLiteStore:
             recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
         elif last and recorded_at < last[0][0]:
             raise ValueError(f"recorded_at {recorded_at} is before the last event's {last[0][0]}")
-        payload, source = _compact(event.payload), _compact(event.source)
+        payload, source = texts or (_compact(event.payload), _compact(event.source))
         cursor = self.db.execute(
             "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
             "occurred_start, occurred_end, recorded_at, recorded_by, payload, source, request_hash) "

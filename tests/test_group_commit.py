@@ -186,3 +186,20 @@ def test_idle_work_runs_without_the_writers_lock_and_takes_it_to_write(path):
         waited.wait(0.01)
     os.close(other)
     assert seen[:1] == [(True, False)]  # free while making, held while writing
+
+
+def test_a_piece_alone_in_its_group_commits_without_a_savepoint_and_a_failure_leaves_nothing(path):
+    statements: list[str] = []
+    committer, holder = _committer(path, statements)
+
+    def writes_then_fails():
+        holder["conn"].execute("INSERT INTO t (x) VALUES (1)")
+        raise ValueError("refused part way")
+
+    with pytest.raises(ValueError, match="refused part way"):
+        committer.submit(writes_then_fails)
+    assert _count(path) == 0 and not holder["conn"].in_transaction
+    assert committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (2)").rowcount) == 1
+    assert _count(path) == 1
+    assert statements == ["BEGIN IMMEDIATE", "INSERT INTO t (x) VALUES (1)", "ROLLBACK",
+                          "BEGIN IMMEDIATE", "INSERT INTO t (x) VALUES (2)", "COMMIT"]
