@@ -10,8 +10,9 @@ run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
 (HTTP), raw sqlite3 inserts and scans (storage), and the `eventsourcing` library
 on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
 bench/loadgen.py in its own process, on loopback, for a bounded time; bare
-Flask and status?as_of= are measured in alternating rounds (`--rounds`) and the
-round with the median ratio is reported, every round's figures beside it. The
+Flask and status?as_of=, and bare Flask and appends, are measured in alternating
+rounds (`--rounds`) and the round with the median ratio is reported, every
+round's figures beside it. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -442,7 +444,7 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
             figures.add(name, result["rps"], "req/s", "bare Flask endpoint", base["rps"], p50_ms=result["p50_ms"],
                         p99_ms=result["p99_ms"], statuses=result["statuses"], cpu_us=result.get("cpu_us"))
         if not args.reads_only and args.wanted("append_http"):
-            append_figure(figures, env, full, server, base["rps"], args)
+            append_figure(figures, env, full, server, flask, args)
         rss = server.peak_rss_mb()
         figures.add("worker_peak_rss", max(rss), "MB", target="< 150 MB", met=max(rss) < 150,
                     workers=[round(r, 1) for r in rss])
@@ -454,37 +456,50 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
 
 
 def baseline_and_status(args, slugs: list[str], flask: Gunicorn, server: Gunicorn) -> tuple[dict, dict | None]:
-    """Bare Flask's run and status?as_of='s, taken in alternating rounds (the machine's other load comes and goes):
-    the round whose status/Flask ratio is the median, with every round's figures alongside."""
-    want_status = args.wanted("status_as_of", "as_of_latency_growth")
+    """Bare Flask's run and status?as_of='s, in alternating rounds (see `alternated`); without the status figure,
+    Flask's median run alone."""
+    if args.wanted("status_as_of", "as_of_latency_growth"):
+        return alternated(args, flask, lambda: status_latency(args, slugs, server))
+    runs = sorted((load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
+                   for _ in range(args.rounds)), key=lambda run: run["rps"])
+    return dict(runs[len(runs) // 2], rounds_rps=[run["rps"] for run in runs]), None
+
+
+def alternated(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict, dict]:
+    """Bare Flask's run and `measure()`'s (a dict with "rps"), taken in turns for `args.rounds` rounds: the
+    machine's other load comes and goes, and both runs of a round meet much the same. The round whose ratio is
+    the median is the answer, every round's figures beside it."""
     rounds = []
     for _ in range(args.rounds):
         base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
-        rounds.append((base, status_latency(args, slugs, server) if want_status else None))
-    if not want_status:
-        rounds.sort(key=lambda r: r[0]["rps"])
-        base, status = rounds[len(rounds) // 2]
-        return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), None
+        rounds.append((base, measure()))
     ratios = [round(r[1]["rps"] / r[0]["rps"], 3) for r in rounds]
-    base, status = sorted(rounds, key=lambda r: r[1]["rps"] / r[0]["rps"])[len(rounds) // 2]
-    return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), dict(status, rounds_ratio=ratios)
+    base, result = sorted(rounds, key=lambda r: r[1]["rps"] / r[0]["rps"])[len(rounds) // 2]
+    return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), dict(result, rounds_ratio=ratios)
 
 
-def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask_rps: float, args) -> None:
-    """Durable appends over HTTP, each connection to its own streams."""
+def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask: Gunicorn, args) -> None:
+    """Durable appends over HTTP, each connection to its own streams, in rounds alternating with bare Flask."""
     token = timeline(env, "tokens", "create", f"bench-{time.time_ns()}").stdout.strip()
-    appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
-                    args.duration, args.connections, server)
-    due, caught_up = catch_up(full)
+
+    def appends() -> dict:
+        appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
+                        args.duration, args.connections, server)
+        due, caught_up = catch_up(full)
+        # The same appends with the time the service then took to make their projections (made once appends
+        # pause, so `rps` leaves that work out): appends per second of the whole.
+        return dict(appended, due=due, caught_up=caught_up,
+                    sustained=appended["requests"] / (args.duration + caught_up))
+
+    base, appended = alternated(args, flask, appends)
+    flask_rps = base["rps"]
     figures.add("append_http", appended["rps"], "req/s", "bare Flask endpoint", flask_rps, ">= 0.3x bare Flask",
                 appended["rps"] >= 0.3 * flask_rps and set(appended["statuses"]) == {"201"},
                 p50_ms=appended["p50_ms"], p99_ms=appended["p99_ms"], statuses=appended["statuses"],
-                cpu_us=appended.get("cpu_us"), projections_due_at_end=due, catch_up_s=round(caught_up, 2))
-    # The same appends with the time the service then took to make their projections (made once appends pause,
-    # so the figure above leaves that work out): appends per second of the whole.
-    sustained = appended["requests"] / (args.duration + caught_up)
-    figures.add("append_http_with_projections", sustained, "req/s", "bare Flask endpoint", flask_rps,
-                ">= 0.3x bare Flask", sustained >= 0.3 * flask_rps)
+                cpu_us=appended.get("cpu_us"), projections_due_at_end=appended["due"],
+                catch_up_s=round(appended["caught_up"], 2), rounds_ratio=appended["rounds_ratio"])
+    figures.add("append_http_with_projections", appended["sustained"], "req/s", "bare Flask endpoint", flask_rps,
+                ">= 0.3x bare Flask", appended["sustained"] >= 0.3 * flask_rps)
 
 
 def catch_up(db: Path, timeout: float = 600) -> tuple[int, float]:
@@ -530,8 +545,8 @@ def main() -> None:
     parser.add_argument("--size", default="1k", help="1k, 1m or NxM (authorities x events each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per HTTP figure")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating rounds of bare Flask and status?as_of= (the median round is reported)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating rounds of bare Flask and status?as_of= or appends (the median is reported)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--load-sample", type=int, default=100_000,
