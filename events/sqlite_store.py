@@ -352,7 +352,7 @@ class SQLiteStore:
 
     def _grouped(self) -> bool:
         """Whether this append goes through the process's group-commit writer (see events.group_commit)."""
-        if not self.group_commit or getattr(self._local, "heads", None) is not None or self.db.conn.in_transaction:
+        if not self.group_commit or getattr(self._local, "in_batch", False) or self.db.conn.in_transaction:
             return False  # batches and callers' own transactions commit as they always have
         return not self._writer().on_writer_thread()
 
@@ -410,18 +410,17 @@ class SQLiteStore:
         savepoint, so a refused one leaves the others; nothing is visible to readers
         until the batch commits. Projections follow, as after any append (`project_due`).
         """
-        if getattr(self._local, "heads", None) is not None:
+        if getattr(self._local, "in_batch", False):
             raise RuntimeError("batches do not nest")
-        # Marks the batch (appends in it commit with it, not through the group-commit writer).
-        self._local.heads = {}
+        self._local.in_batch = True  # appends in it commit with it, not through the group-commit writer
         try:
             with self.db.atomic():
                 yield
         finally:
-            self._local.heads = None
+            self._local.in_batch = False
 
     def _replay(self, authority: str, event_id: str, key: str | None, request_hash: str,
-                state: "_AppendState") -> StoredEvent | None:
+                state: _AppendState) -> StoredEvent | None:
         """The original event if this request was already appended; mismatch if the key was reused."""
         if key and state.key_request_hash is not None:
             if (state.key_request_hash, state.key_authority) != (request_hash, authority):
