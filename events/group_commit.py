@@ -163,8 +163,7 @@ class GroupCommitter:
                     outcomes.append((future, value, None))
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            rollback_if_open(conn)
             raise
         for future, value, error in outcomes:
             if error is None:
@@ -176,20 +175,20 @@ class GroupCommitter:
     def _commit_alone(conn: sqlite3.Connection, work: Callable[[], object], future: Future) -> None:
         """Run one piece of work in the transaction just begun: committed if it returns, rolled back if it raises."""
         try:
-            value = work()
-        except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            future.set_exception(exc)
-            return
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        try:
+            try:
+                value = work()
+            except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
+                rollback_if_open(conn)
+                future.set_exception(exc)
+                return
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            rollback_if_open(conn)
             raise
         future.set_result(value)
+
+
+def rollback_if_open(conn: sqlite3.Connection) -> None:
+    """End a failed transaction, if the failure has not ended it already (a failed COMMIT leaves it open)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
+from events.projections.incremental import StreamProjector
 from events.projections.status import projection_of
 from events.store import EventStore, Projection
 
@@ -24,21 +25,23 @@ _worker_store: EventStore | None = None
 
 def _project_chunk(task: tuple[Callable[[], EventStore], list[str], date, bool]) -> list[tuple[str, Projection]]:
     global _worker_store
-    open_store, slugs, today, reuse = task
+    open_store, slugs, today, incremental = task
     if _worker_store is None:  # one store (one connection) per worker process
         _worker_store = open_store()
     store = _worker_store
-    return [(slug, projection_of(slug, store.read_stream(slug), today,
-                                 store.stored_projection(slug) if reuse else None)) for slug in slugs]
+    if incremental:  # as the store brings a due projection up to date itself
+        store.projector_for = lambda authority: StreamProjector(authority, today)
+        return [(slug, store.projection_now(slug)) for slug in slugs]
+    return [(slug, projection_of(slug, store.read_stream(slug), today)) for slug in slugs]
 
 
 def rebuild_all(store: EventStore, open_store: Callable[[], EventStore], today: date, *, processes: int | None = None,
                 progress: Callable[[int], None] = lambda done: None, slugs: list[str] | None = None) -> int:
-    """Recompute and store every stream's projection (or those of `slugs`, reusing the status rows their new
-    events cannot change); return how many streams. `open_store` must pickle."""
-    reuse = slugs is not None
+    """Recompute and store every stream's projection (or bring those of `slugs` up to date, making only what their
+    new events can change); return how many streams. `open_store` must pickle."""
+    incremental = slugs is not None
     slugs = store.authorities_with_events() if slugs is None else slugs
-    tasks = [(open_store, slugs[i:i + CHUNK], today, reuse) for i in range(0, len(slugs), CHUNK)]
+    tasks = [(open_store, slugs[i:i + CHUNK], today, incremental) for i in range(0, len(slugs), CHUNK)]
     project = lambda slug: lambda events: projection_of(slug, events, today)  # noqa: E731
     processes = processes or min(len(tasks), os.cpu_count() or 1)
     if processes <= 1:

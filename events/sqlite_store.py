@@ -26,11 +26,11 @@ from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
 from events.frozen import filled
-from events.group_commit import GroupCommitter
+from events.group_commit import GroupCommitter, rollback_if_open
 from events.projections.incremental import StreamProjector
 from events.stored_json import decode
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
-                          StoredProjection, Token)
+                          Token)
 
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
@@ -245,12 +245,6 @@ class _AppendState:
     event_request_hash: str | None
     event_authority: str | None
 
-    def heads(self, authority: str) -> dict:
-        """The chain heads as `_insert` takes them: the global one with the last recorded_at, and the stream's
-        (GENESIS where a chain has no link yet, as when they are looked up one by one)."""
-        return {"": (GENESIS if self.global_head is None else self.global_head, self.last_recorded_at or ""),
-                authority: GENESIS if self.stream_head is None else self.stream_head}
-
 
 class SQLiteStore:
     """`EventStore` on one SQLite file."""
@@ -380,27 +374,33 @@ class SQLiteStore:
         if not locked:
             conn.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
                          "ON CONFLICT (authority) DO NOTHING", (authority,))
-        # Every read the append needs, in one statement: the writer thread waits for the GIL again after each.
-        state = _AppendState(*conn.execute(_APPEND_STATE, {"authority": authority, "key": idempotency_key,
-                                                           "event_id": event.event_id}).fetchone())
+        state = self._append_state(authority, idempotency_key, event.event_id)
         replay = self._replay(authority, event.event_id, idempotency_key, request_hash, state)
         if replay is not None:
             return AppendResult(replay, replayed=True)
         current = state.version or 0
         if expected_version is not None and expected_version != current:
             raise VersionConflict(authority, expected_version, current)
-        stored, _ = self._insert(authority, current + 1, event, recorded_by, request_hash, heads=state.heads(authority),
-                                 texts=texts)
+        stored = self._insert(authority, current + 1, event, recorded_by, request_hash, state, texts=texts)
         if idempotency_key:
             conn.execute("INSERT INTO idempotency_keys (key, authority, request_hash, event_id, created_at) "
                          "VALUES (?, ?, ?, ?, ?)", (idempotency_key, authority, request_hash, event.event_id,
                                                      stored.recorded_at))
-        conn.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, ?, ?) ON CONFLICT (authority) "
-                     "DO UPDATE SET version = excluded.version, last_position = excluded.last_position",
-                     (authority, stored.version, stored.position))
+        self._set_stream_head(stored)
         conn.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
         outbox.enqueue_event(self.db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
+
+    def _append_state(self, authority: str, key: str | None, event_id: str) -> _AppendState:
+        """Every read an append needs, in one statement: the writer thread waits for the GIL again after each."""
+        return _AppendState(*self.db.conn.execute(_APPEND_STATE, {"authority": authority, "key": key,
+                                                                   "event_id": event_id}).fetchone())
+
+    def _set_stream_head(self, stored: StoredEvent) -> None:
+        """The stream's version and last position, as the event just inserted leaves them (its row made if new)."""
+        self.db.conn.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, ?, ?) "
+                             "ON CONFLICT (authority) DO UPDATE SET version = excluded.version, "
+                             "last_position = excluded.last_position", (stored.authority, stored.version, stored.position))
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -437,20 +437,17 @@ class SQLiteStore:
         return None
 
     def _insert(self, authority: str, version: int, event: NewEvent, recorded_by: str, request_hash: str,
-                recorded_at: str | None = None, heads: dict | None = None,
-                texts: tuple[str, str] | None = None) -> tuple[StoredEvent, Link]:
-        """Insert one event and its chain link (every write of an event goes through here); `recorded_at` only
-        when restoring; `heads`, the chain heads as the append read them (see `_AppendState.heads`), saves reading
-        them again; `texts`, payload and source as `_compact` makes them, saves making them again."""
+                state: _AppendState, recorded_at: str | None = None,
+                texts: tuple[str, str] | None = None) -> StoredEvent:
+        """Insert one event and its chain link (every write of an event goes through here), onto the heads the
+        append read (`state`); `recorded_at` only when restoring; `texts`, payload and source as `_compact`
+        makes them, saves making them again."""
         # Transaction time never runs backwards, even if the wall clock does.
-        if heads and "" in heads:
-            last = [(heads[""][1],)]
-        else:
-            last = self._query("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        last = state.last_recorded_at
         if recorded_at is None:
-            recorded_at = max(format_timestamp(self.clock()), last[0][0] if last else "")
-        elif last and recorded_at < last[0][0]:
-            raise ValueError(f"recorded_at {recorded_at} is before the last event's {last[0][0]}")
+            recorded_at = max(format_timestamp(self.clock()), last or "")
+        elif last and recorded_at < last:
+            raise ValueError(f"recorded_at {recorded_at} is before the last event's {last}")
         payload, source = texts or (_compact(event.payload), _compact(event.source))
         cursor = self.db.execute(
             "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
@@ -472,23 +469,14 @@ class SQLiteStore:
                                        stored.schema_version, stored.effective_on, stored.date_precision,
                                        stored.occurred["start"], stored.occurred["end"], recorded_at, recorded_by,
                                        payload, source))
-        return stored, self._write_link(stored, heads or {}, body)
+        self._write_link(stored, state, body)
+        return stored
 
-    def _write_link(self, event: StoredEvent, heads: dict, body: bytes | None = None) -> Link:
-        """Chain the event just inserted onto its stream's head and the global head (same transaction); `body`,
-        its canonical form if already made."""
-        if "" in heads:
-            global_head = [(heads[""][0],)]
-        else:
-            global_head = self._query("SELECT global_hash FROM event_hashes ORDER BY position DESC LIMIT 1")
-        if event.authority in heads:
-            stream_head = [(heads[event.authority],)]
-        else:
-            stream_head = self._query("SELECT h.stream_hash FROM events e JOIN event_hashes h "
-                                      "ON h.position = e.position WHERE e.authority = ? AND e.version = ?",
-                                      (event.authority, event.version - 1))
-        new_link = link(event, hash_hex(stream_head[0][0]) if stream_head else GENESIS,
-                        hash_hex(global_head[0][0]) if global_head else GENESIS, body)
+    def _write_link(self, event: StoredEvent, state: _AppendState, body: bytes | None) -> None:
+        """Chain the event just inserted onto the stream's and the global head `state` found (same transaction);
+        `body`, its canonical form if made."""
+        new_link = link(event, GENESIS if state.stream_head is None else hash_hex(state.stream_head),
+                        GENESIS if state.global_head is None else hash_hex(state.global_head), body)
         if self._legacy_links is None:
             self._legacy_links = _legacy_links(self.db)
         try:
@@ -499,7 +487,6 @@ class SQLiteStore:
             if legacy == self._legacy_links:
                 raise
             _insert_links(self.db, [new_link], self._legacy_links)
-        return new_link
 
     def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
         """Write exported records (`export_records`) into an empty store, keeping their recorded_at,
@@ -522,21 +509,18 @@ class SQLiteStore:
 
     def _restore_one(self, record: dict) -> None:
         authority = record["authority"]
-        db = self.db
-        db.execute("INSERT INTO streams (authority, version, last_position) VALUES (?, 0, 0) "
-                   "ON CONFLICT (authority) DO NOTHING", (authority,))
-        current = self.stream_version(authority)
+        state = self._append_state(authority, None, record["event_id"])
+        current = state.version or 0
         if record["version"] != current + 1:
             raise ValueError(f"version {record['version']} of {authority} does not follow version {current}")
         event = NewEvent(**{k: record[k] for k in ("event_id", "kind", "schema_version", "effective_on",
                                                    "date_precision", "occurred", "payload", "source")})
-        stored, _ = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"],
-                                 recorded_at=record["recorded_at"])
+        stored = self._insert(authority, record["version"], event, record["recorded_by"], record["request_hash"], state,
+                              recorded_at=record["recorded_at"])
         if stored.position != record["position"]:
             raise ValueError(f"position {record['position']} would be stored as {stored.position}: "
                              "positions must run on from 1 without gaps")
-        db.execute("UPDATE streams SET version = ?, last_position = ? WHERE authority = ?",
-                   (stored.version, stored.position, authority))
+        self._set_stream_head(stored)
 
     def export_records(self, batch: int = 5000) -> Iterator[dict]:
         """Every event in position order as its full stored record (envelope and request_hash), in batches."""
@@ -753,7 +737,7 @@ class SQLiteStore:
         if len(due) < count:
             due += [r[0] for r in self._query("SELECT authority FROM projection_due ORDER BY authority LIMIT ?",
                                               (count - len(due),)) if r[0] not in due]
-        made = [(authority, self._projection_of(authority)) for authority in due]
+        made = [(authority, self.projection_now(authority)) for authority in due]
         with locked(), self._writing():
             for authority, projection in made:
                 if not self._query("SELECT 1 FROM projection_due WHERE authority = ?", (authority,)):
@@ -776,15 +760,14 @@ class SQLiteStore:
             yield
             self.db.execute("COMMIT")
         except BaseException:
-            if self.db.conn.in_transaction:  # a failed COMMIT leaves the transaction open: nothing in it stands
-                self.db.execute("ROLLBACK")
+            rollback_if_open(self.db.conn)  # a failed COMMIT leaves the transaction open: nothing in it stands
             raise
 
     def _project_one(self, authority: str) -> None:
         """Make one due stream's projection, inside the caller's transaction, and take it off the due list."""
-        self._write_projection(authority, self._projection_of(authority))
+        self._write_projection(authority, self.projection_now(authority))
 
-    def _projection_of(self, authority: str) -> Projection:
+    def projection_now(self, authority: str) -> Projection:
         """The stream's projection as its events now stand: only what the events since the stored projection can
         change, when there is one (projections.incremental). Rows before the first day those events touch stand
         in any projection made since, so a projection made outside a transaction may be written by a later one
@@ -813,15 +796,6 @@ class SQLiteStore:
                          (authority, projection.status_by_date_from))
         conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                          [(authority, day, entry) for day, entry in projection.status_by_date])
-
-    def stored_projection(self, authority: str) -> StoredProjection | None:
-        """What is stored of a stream's projection that a projector can reuse (None if there is none)."""
-        version = self._query("SELECT stream_version FROM authority_status WHERE authority = ?", (authority,))
-        if not version:
-            return None
-        rows = self._query("SELECT valid_from, entry FROM status_by_date WHERE authority = ? ORDER BY valid_from",
-                           (authority,))
-        return StoredProjection(version[0][0], [tuple(r) for r in rows])
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

@@ -116,19 +116,6 @@ class Token:
 Projector = Callable[[list[StoredEvent]], Projection]
 
 
-@dataclass(frozen=True)
-class StoredProjection:
-    """What is stored of one stream's projection that a projector can reuse: the stream version it was
-    made from and its status_by_date rows (first day, chunk) in day order."""
-
-    stream_version: int
-    status_by_date: list[tuple[str, bytes]]
-
-
-# A batch's projector: (authority, the whole stream, what is stored of its projection or None) -> Projection.
-StreamProjector = Callable[[str, list[StoredEvent], "StoredProjection | None"], Projection]
-
-
 class EventStore(Protocol):
     """Storage of events, their projections and tokens."""
 
@@ -206,8 +193,9 @@ class EventStore(Protocol):
     def save_projection(self, authority: str, projection: Projection) -> None:
         """Replace one authority's stored projection (used by rebuild)."""
 
-    def stored_projection(self, authority: str) -> StoredProjection | None:
-        """What is stored of a stream's projection that a projector can reuse (None if there is none)."""
+    def projection_now(self, authority: str) -> Projection:
+        """The stream's projection as its events now stand: only what the events since the stored projection can
+        change, when there is one (made by `projector_for(authority)`)."""
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

@@ -37,34 +37,15 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame's first four bytes; a zlib 
 _codecs = threading.local()  # zstandard's compressor and decompressor are not thread-safe: one of each a thread
 
 
-def status_by_date(authority: str, views: list[View],
-                   reuse: tuple[list[tuple[str, bytes]], date] | None = None) -> StatusRows:
+def status_by_date(authority: str, views: list[View]) -> StatusRows:
     """Every stored row (first day, chunk): the entries for the empty stream and each day on which events take effect.
 
     Entries go CHUNK consecutive days to a row and are compressed together: each
     differs little from the one before, so a chunk costs little more than one entry.
-    `reuse` is (rows stored before, a day before which no entry has changed): stored
-    rows whose days all fall before that day are kept as they are, not made again.
+    Only the rows new events can change are made again: see `status_rows_from`.
     """
     active, days = _active_days(views)
-    kept = _reusable(reuse, days) if reuse else []
-    made = _walk(authority, active, days, len(kept) * CHUNK)
-    return replace(made, cutoff=None, rows=kept + made.rows)
-
-
-def _reusable(reuse: tuple[list[tuple[str, bytes]], date], days: list[date]) -> list[tuple[str, bytes]]:
-    """The stored rows, from the first, whose days all fall before the first changed day and still begin where
-    the days now put a row's first day."""
-    stored, changed = reuse
-    kept = []
-    for i, (first, _) in enumerate(stored[:-1]):
-        following = stored[i + 1][0]
-        # The row's last day is before the next row's first; every day before `changed` is as it was.
-        if following > changed.isoformat() or (i + 1) * CHUNK >= len(days) \
-                or days[i * CHUNK].isoformat() != first or days[(i + 1) * CHUNK].isoformat() != following:
-            break
-        kept.append(stored[i])
-    return kept
+    return replace(_walk(authority, active, days, 0), cutoff=None)
 
 
 def first_changed_day(events: list[StoredEvent], views: list[View], version: int) -> date | None:

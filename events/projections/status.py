@@ -14,7 +14,7 @@ from events.frameworks import FRAMEWORKS
 from events.projections.fold import Fold, fold, is_inadequate, is_overdue, overall_of
 from events.projections.views import View, resolve
 from events.schemas import REGIME_MEASURES as REGIME_IN_FORCE
-from events.store import Projection, StoredEvent, StoredProjection
+from events.store import Projection, StoredEvent
 
 CONCERN_STATES = ("open", "overdue", "closed", "all")
 
@@ -268,23 +268,14 @@ def judgement_history(state: Fold, area: str | None = None) -> list[dict]:
     return [j for j in state.judgements if area is None or area in (j["area"], j["normalised_area"])]
 
 
-def projection_of(authority: str, events: list[StoredEvent], today: date,
-                  previous: StoredProjection | None = None) -> Projection:
-    """What is stored for an authority: its state today, from everything known.
-
-    With `previous` (what is stored, made from the stream's first versions), the
-    status_by_date rows wholly before the first day the newer events change are
-    reused rather than made again: the same rows, at a cost that grows with what changed.
-    """
+def projection_of(authority: str, events: list[StoredEvent], today: date) -> Projection:
+    """What is stored for an authority: its state today, from everything known (made whole; after appends,
+    projections.incremental makes only what they can change)."""
     # Imported here: by_date builds on this module's documents.
-    from events.projections.by_date import first_changed_day, status_by_date
+    from events.projections.by_date import status_by_date
 
     views = resolve(events)
-    reuse = None
-    if previous is not None and previous.stream_version > 0:
-        changed = first_changed_day(events, views, previous.stream_version)
-        reuse = (previous.status_by_date, date.max if changed is None else changed)
-    rows = status_by_date(authority, views, reuse)
+    rows = status_by_date(authority, views)
     return stored_projection(authority, events, rows.state_on(today) or fold(views, today), rows.rows)
 
 
