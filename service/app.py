@@ -18,6 +18,7 @@ from events.projections.incremental import StreamProjector
 from events.sqlite_store import SQLiteStore
 from events.webhooks import WebhookPatch, WebhookRequest
 from service import headers, problems, ratelimit
+from service.responses import TimelineFlask
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 from service.api import verify as verify_api
 from service.web import pages
@@ -67,7 +68,7 @@ def registry_path(app: Flask) -> str | None:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; the database must already be migrated (`timeline db upgrade`)."""
-    app = Flask(__name__, instance_path=os.environ.get("TIMELINE_INSTANCE") or None)
+    app = TimelineFlask(__name__, instance_path=os.environ.get("TIMELINE_INSTANCE") or None)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_TITLE="Children's Services Timeline",

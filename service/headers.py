@@ -15,6 +15,8 @@ import re
 
 from flask import Flask, Response, request
 
+from service.responses import add_valid, checked
+
 STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 DOCS_CSP = ("default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -47,8 +49,8 @@ def register(app: Flask) -> None:
     """Add the headers to every response the app sends."""
     hsts = hsts_header(app)
 
-    defaults = list(FIXED.items()) + [("Content-Security-Policy", STRICT_CSP)] + (
-        [("Strict-Transport-Security", hsts)] if hsts else [])
+    defaults = checked(list(FIXED.items()) + [("Content-Security-Policy", STRICT_CSP)] + (
+        [("Strict-Transport-Security", hsts)] if hsts else []))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -57,5 +59,5 @@ def register(app: Flask) -> None:
             response.headers["Content-Security-Policy"] = DOCS_CSP.format(hashes=hashes)
         # Each header unless the view set it: one pass over the headers, not a setdefault (a scan) per header.
         present = {name.lower() for name in response.headers.keys()}
-        response.headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
+        add_valid(response, [(name, value) for name, value in defaults if name.lower() not in present])
         return response

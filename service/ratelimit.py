@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
+from service.responses import add_valid
+
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 DEFAULTS = {"TIMELINE_RATE_LIMIT_WRITES": "1200/minute", "TIMELINE_RATE_LIMIT_READS": "6000/minute"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -191,7 +193,7 @@ def register(app: Flask) -> RateLimiter:
     def rate_limit_headers(response: Response) -> Response:
         verdict = g.get("rate_limit")
         if verdict is not None and verdict.allowed:
-            response.headers.extend(verdict.headers())
+            add_valid(response, tuple(verdict.headers().items()))  # numbers: no line break to check for
         return response
 
     return limiter

@@ -9,8 +9,10 @@ from datetime import date
 
 import flask_smorest
 import orjson
-from flask import Response, current_app, json
+from flask import current_app, json
 from webargs.flaskparser import FlaskParser
+
+from service.responses import TimelineResponse
 
 
 class QueryParser(FlaskParser):
@@ -69,7 +71,7 @@ def documented_only(view):
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> TimelineResponse:
     """JSON built by the domain, sent as it is (no marshmallow dump on the read path).
 
     orjson writes it, in a fifteenth of `json.dumps`' time (a timeline page's 110 KB: 0.52 ms against 0.03),
@@ -81,7 +83,7 @@ def json_response(body: object, status: int = 200, headers: dict | None = None) 
         text = orjson.dumps(body, option=_STRICT)
     except orjson.JSONEncodeError:
         text = json.dumps(body)
-    response = Response(text, status=status, mimetype="application/json")
+    response = TimelineResponse(text, status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

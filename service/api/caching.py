@@ -15,6 +15,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Response, request
 
+from service.responses import add_valid
+
 CACHE_CONTROL = "no-cache"  # stored, but revalidated every time: an append can change any answer
 CACHE_DOCS = {
     "ETag": {"description": "weak validator: `W/\"<last event position>-<hash of the request>\"`; "
@@ -62,8 +64,8 @@ def stamp(response: Response, etag: str) -> Response:
         headers["ETag"] = etag
         headers["Cache-Control"] = CACHE_CONTROL
         response.vary.add("Accept")
-    else:  # the usual case, in one pass rather than a scan of the headers for each
-        headers.extend([("ETag", etag), ("Cache-Control", CACHE_CONTROL), ("Vary", "Accept")])
+    else:  # the usual case, in one pass rather than a scan of the headers for each (an ETag has no line break)
+        add_valid(response, (("ETag", etag), ("Cache-Control", CACHE_CONTROL), ("Vary", "Accept")))
     return response
 
 
