@@ -10,9 +10,11 @@ run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
 (HTTP), raw sqlite3 inserts and scans (storage), and the `eventsourcing` library
 on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
 bench/loadgen.py in its own process, on loopback, for a bounded time; bare
-Flask and status?as_of=, and bare Flask and appends, are measured in alternating
-rounds (`--rounds`) and the round with the median ratio is reported, every
-round's figures beside it. The
+Flask and status?as_of=, and bare Flask and appends, are measured in turns
+(Flask, the figure, Flask, the figure, ..., Flask: `--rounds` of `--round-seconds`
+each), each run of the figure against the mean of the Flask runs either side of
+it, and the round with the median ratio is reported, every round's figures
+beside it. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
@@ -412,10 +414,10 @@ def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: P
                 database_bytes=size)
 
 
-def status_latency(args, slugs: list[str], server: Gunicorn) -> dict:
-    """status?as_of= for random authorities and dates at the configured concurrency."""
+def status_latency(args, slugs: list[str], server: Gunicorn, seconds: float | None = None) -> dict:
+    """status?as_of= for random authorities and dates at the configured concurrency (`--duration`, or `seconds`)."""
     paths = random_paths(slugs, "/api/authorities/{slug}/status?as_of={day}", 20_000, args.seed)
-    return load(server.port, {"paths": paths}, args.duration, args.connections, server)
+    return load(server.port, {"paths": paths}, seconds or args.duration, args.connections, server)
 
 
 def http_figures(args, figures: Figures, registry: Path, full: Path, count: int) -> None:
@@ -459,23 +461,31 @@ def baseline_and_status(args, slugs: list[str], flask: Gunicorn, server: Gunicor
     """Bare Flask's run and status?as_of='s, in alternating rounds (see `alternated`); without the status figure,
     Flask's median run alone."""
     if args.wanted("status_as_of", "as_of_latency_growth"):
-        return alternated(args, flask, lambda: status_latency(args, slugs, server))
+        return alternated(args, flask, lambda: status_latency(args, slugs, server, args.round_seconds))
     runs = sorted((load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
                    for _ in range(args.rounds)), key=lambda run: run["rps"])
     return dict(runs[len(runs) // 2], rounds_rps=[run["rps"] for run in runs]), None
 
 
 def alternated(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict, dict]:
-    """Bare Flask's run and `measure()`'s (a dict with "rps"), taken in turns for `args.rounds` rounds: the
-    machine's other load comes and goes, and both runs of a round meet much the same. The round whose ratio is
-    the median is the answer, every round's figures beside it."""
-    rounds = []
+    """Bare Flask's runs and `measure()`'s (a dict with "rps"), in turns: Flask, measure, Flask, ..., Flask, for
+    `args.rounds` measures of `args.round_seconds`. This machine's speed comes and goes over tens of seconds, so
+    each measure is set against the mean of the Flask runs just before and just after it (a steady drift cancels
+    out), in short runs. The round whose ratio is the median is the answer, every round's figures beside it."""
+    def flask_run() -> dict:
+        return load(flask.port, {"paths": ["/"]}, args.round_seconds, args.connections, flask)
+
+    bases, rounds = [flask_run()], []
     for _ in range(args.rounds):
-        base = load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
-        rounds.append((base, measure()))
+        result = measure()
+        bases.append(flask_run())
+        before, after = bases[-2], bases[-1]
+        base = dict(before, rps=(before["rps"] + after["rps"]) / 2,
+                    cpu_us=round((before.get("cpu_us", 0) + after.get("cpu_us", 0)) / 2))
+        rounds.append((base, result))
     ratios = [round(r[1]["rps"] / r[0]["rps"], 3) for r in rounds]
     base, result = sorted(rounds, key=lambda r: r[1]["rps"] / r[0]["rps"])[len(rounds) // 2]
-    return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), dict(result, rounds_ratio=ratios)
+    return dict(base, rounds_rps=[run["rps"] for run in bases]), dict(result, rounds_ratio=ratios)
 
 
 def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask: Gunicorn, args) -> None:
@@ -485,14 +495,14 @@ def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, fla
 
     def appends() -> dict:
         appended = load(server.port, {"append": {"token": token, "streams": stream_versions(full)}},
-                        args.duration, args.connections, server)
+                        args.round_seconds, args.connections, server)
         for status, count in appended["statuses"].items():
             statuses[status] = statuses.get(status, 0) + count
         due, caught_up = catch_up(full)
         # The same appends with the time the service then took to make their projections (made once appends
         # pause, so `rps` leaves that work out): appends per second of the whole.
         return dict(appended, due=due, caught_up=caught_up,
-                    sustained=appended["requests"] / (args.duration + caught_up))
+                    sustained=appended["requests"] / (args.round_seconds + caught_up))
 
     base, appended = alternated(args, flask, appends)
     flask_rps = base["rps"]
@@ -548,8 +558,9 @@ def main() -> None:
     parser.add_argument("--size", default="1k", help="1k, 1m or NxM (authorities x events each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per HTTP figure")
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=int, default=7,
                         help="alternating rounds of bare Flask and status?as_of= or appends (the median is reported)")
+    parser.add_argument("--round-seconds", type=float, default=5, help="seconds of load in each alternated run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--load-sample", type=int, default=100_000,
