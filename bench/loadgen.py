@@ -8,7 +8,11 @@ Plans:
 - {"paths": ["/api/...", ...]}: GETs, each connection walking the list from its own offset;
 - {"append": {"token": T, "streams": {slug: version, ...}}}: POSTs of new events, each
   with an Idempotency-Key and the stream's expected_version (each connection owns
-  its own streams, so a 409 means a real bug, not a race between our own clients).
+  its own streams, so a 409 means a real bug, not a race between our own clients);
+- {"alternate": [plan, plan], "slice": S}: two plans (each with its own "port"), their
+  connections all open, taking turns of S seconds until each has had "duration"
+  seconds; one result for each. This machine's speed changes over seconds: two
+  servers measured in turns this short meet the same machine.
 """
 from __future__ import annotations
 
@@ -76,10 +80,16 @@ class Appender:
             self.versions[self.pending] += 1
 
 
-async def connection(host: str, port: int, deadline: float, make, after, latencies: list, statuses: dict) -> None:
-    """One keep-alive connection sending requests back to back until the deadline."""
+async def connection(host: str, port: int, deadline: list[float], make, after, latencies: list, statuses: dict,
+                     turn: asyncio.Event | None = None) -> None:
+    """One keep-alive connection sending requests back to back until deadline[0] (which may be set later), and
+    only while `turn` is set, if given."""
     reader, writer = await asyncio.open_connection(host, port)
-    while time.perf_counter() < deadline:
+    while True:
+        if turn is not None and not turn.is_set():
+            await turn.wait()
+        if time.perf_counter() >= deadline[0]:
+            break
         request = make()
         started = time.perf_counter()
         writer.write(request)
@@ -98,35 +108,74 @@ async def connection(host: str, port: int, deadline: float, make, after, latenci
     writer.close()
 
 
-async def run(plan: dict) -> dict:
-    """Drive the plan and summarise."""
-    host, port, n = plan.get("host", "127.0.0.1"), plan["port"], plan.get("connections", 16)
-    latencies: list[float] = []
-    statuses: dict = {}
-    deadline = time.perf_counter() + plan.get("duration", 10)
-    tasks = []
+def clients(plan: dict, host: str) -> list[tuple]:
+    """Each connection's (make, after): its next request, and what to do with the answer's status."""
+    n = plan.get("connections", 16)
     if "append" in plan:
         n = min(n, len(plan["append"]["streams"]))  # a connection per stream at most: no races between ourselves
+    out = []
     for k in range(n):
         if "paths" in plan:
             paths = plan["paths"]
             requests = [get_request(host, p) for p in paths[k::n] or paths]
             counter = iter(range(10 ** 12))
-            make = (lambda rs=requests, c=counter: rs[next(c) % len(rs)])
-            after = (lambda status: None)
+            out.append((lambda rs=requests, c=counter: rs[next(c) % len(rs)], lambda status: None))
         else:
             spec = plan["append"]
             mine = {slug: v for i, (slug, v) in enumerate(sorted(spec["streams"].items())) if i % n == k}
             appender = Appender(host, spec["token"], mine, seed=k)
-            make, after = appender.next, appender.done
-        tasks.append(connection(host, port, deadline, make, after, latencies, statuses))
-    started = time.perf_counter()
-    await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - started
+            out.append((appender.next, appender.done))
+    return out
+
+
+def summary(latencies: list[float], statuses: dict, seconds: float) -> dict:
+    """Requests/s over `seconds`, latency p50/p99 in ms, and the count of each status."""
     latencies.sort()
     pick = (lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 2) if latencies else None)
-    return {"requests": len(latencies), "seconds": round(elapsed, 2), "rps": round(len(latencies) / elapsed, 1),
+    return {"requests": len(latencies), "seconds": round(seconds, 2), "rps": round(len(latencies) / seconds, 1),
             "p50_ms": pick(0.50), "p99_ms": pick(0.99), "statuses": {str(k): v for k, v in statuses.items()}}
+
+
+async def run(plan: dict) -> dict | list[dict]:
+    """Drive the plan and summarise."""
+    if "alternate" in plan:
+        return await alternate(plan)
+    host, port = plan.get("host", "127.0.0.1"), plan["port"]
+    latencies: list[float] = []
+    statuses: dict = {}
+    deadline = [time.perf_counter() + plan.get("duration", 10)]
+    tasks = [connection(host, port, deadline, make, after, latencies, statuses) for make, after in clients(plan, host)]
+    started = time.perf_counter()
+    await asyncio.gather(*tasks)
+    return summary(latencies, statuses, time.perf_counter() - started)
+
+
+async def alternate(plan: dict) -> list[dict]:
+    """Two plans in turns of plan["slice"] seconds, until each has had plan["duration"]; a result for each."""
+    host, duration, slice_ = plan.get("host", "127.0.0.1"), plan.get("duration", 10), plan.get("slice", 0.5)
+    sides = [dict(side, connections=plan.get("connections", 16)) for side in plan["alternate"]]
+    turns = [asyncio.Event() for _ in sides]
+    latencies: list[list[float]] = [[] for _ in sides]
+    statuses: list[dict] = [{} for _ in sides]
+    active = [0.0 for _ in sides]
+    deadline = [float("inf")]  # set once each side has had its time
+    tasks = [asyncio.ensure_future(connection(host, side["port"], deadline, make, after, latencies[i], statuses[i],
+                                              turns[i]))
+             for i, side in enumerate(sides) for make, after in clients(side, host)]
+    await asyncio.sleep(0.2)  # every connection open before the first turn
+    which = 0
+    while min(active) < duration:
+        turns[which].set()
+        started = time.perf_counter()
+        await asyncio.sleep(max(min(slice_, duration - active[which]), 0))
+        turns[which].clear()
+        active[which] += time.perf_counter() - started
+        which = (which + 1) % len(sides)
+    deadline[0] = time.perf_counter()
+    for turn in turns:
+        turn.set()
+    await asyncio.gather(*tasks)
+    return [summary(latencies[i], statuses[i], active[i]) for i in range(len(sides))]
 
 
 def main() -> None:

@@ -10,11 +10,14 @@ run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
 (HTTP), raw sqlite3 inserts and scans (storage), and the `eventsourcing` library
 on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
 bench/loadgen.py in its own process, on loopback, for a bounded time; bare
-Flask and status?as_of=, and bare Flask and appends, are measured in turns
-(Flask, the figure, Flask, the figure, ..., Flask: `--rounds` of `--round-seconds`
-each), each run of the figure against the mean of the Flask runs either side of
-it, and the round with the median ratio is reported, every round's figures
-beside it. The
+Flask and status?as_of= are measured in turns of half a second (loadgen's
+"alternate" plan: both servers' connections open, one server loaded at a time),
+`--round-seconds` each in a round, and the round with the median ratio of
+`--rounds` is reported, every round's figures beside it: this machine's speed
+changes within seconds, and runs taken one after the other gave ratios from
+0.28 to 1.41 for the same code. Appends are run between two Flask runs each
+(their projections, made once they pause, would otherwise be made in Flask's
+turns), against the mean of the two. The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
@@ -298,15 +301,34 @@ class Gunicorn:
         self.log.close()
 
 
+TURN_SECONDS = 0.5  # each server's turn in an alternated run
+
+
 def load(port: int, plan: dict, duration: float, connections: int, server: Gunicorn | None = None) -> dict:
     """Run bench/loadgen.py in its own process against a port; with the server, its workers' CPU per request too."""
-    plan = dict(plan, port=port, duration=duration, connections=connections)
-    cpu = server.cpu_seconds() if server else 0.0
+    servers = [server] if server else []
+    return _loadgen(dict(plan, port=port, duration=duration, connections=connections), servers)[0]
+
+
+def load_in_turns(flask: Gunicorn, server: Gunicorn, plan: dict, seconds: float, connections: int) -> tuple[dict, dict]:
+    """Bare Flask and `plan` on the server, taking turns of TURN_SECONDS until each has had `seconds`; each
+    result with its workers' CPU per request (a server waiting for its turn uses next to none)."""
+    turns = {"alternate": [{"port": flask.port, "paths": ["/"]}, dict(plan, port=server.port)],
+             "slice": TURN_SECONDS, "duration": seconds, "connections": connections}
+    base, result = _loadgen(turns, [flask, server])
+    return base, result
+
+
+def _loadgen(plan: dict, servers: list[Gunicorn]) -> list[dict]:
+    """loadgen's result for each server of the plan (one, or two for "alternate"), with its CPU per request."""
+    cpu = [server.cpu_seconds() for server in servers]
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "loadgen.py")], input=json.dumps(plan),
                             capture_output=True, text=True, check=True)
     out = json.loads(result.stdout)
-    if server and out["requests"]:
-        out["cpu_us"] = round((server.cpu_seconds() - cpu) / out["requests"] * 1e6)
+    out = out if isinstance(out, list) else [out]
+    for run, server, before in zip(out, servers, cpu):
+        if run["requests"]:
+            run["cpu_us"] = round((server.cpu_seconds() - before) / run["requests"] * 1e6)
     return out
 
 
@@ -414,10 +436,14 @@ def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: P
                 database_bytes=size)
 
 
-def status_latency(args, slugs: list[str], server: Gunicorn, seconds: float | None = None) -> dict:
-    """status?as_of= for random authorities and dates at the configured concurrency (`--duration`, or `seconds`)."""
-    paths = random_paths(slugs, "/api/authorities/{slug}/status?as_of={day}", 20_000, args.seed)
-    return load(server.port, {"paths": paths}, seconds or args.duration, args.connections, server)
+def status_plan(args, slugs: list[str]) -> dict:
+    """status?as_of= for random authorities and dates."""
+    return {"paths": random_paths(slugs, "/api/authorities/{slug}/status?as_of={day}", 20_000, args.seed)}
+
+
+def status_latency(args, slugs: list[str], server: Gunicorn) -> dict:
+    """status?as_of= at the configured concurrency, for `--duration`."""
+    return load(server.port, status_plan(args, slugs), args.duration, args.connections, server)
 
 
 def http_figures(args, figures: Figures, registry: Path, full: Path, count: int) -> None:
@@ -461,17 +487,23 @@ def baseline_and_status(args, slugs: list[str], flask: Gunicorn, server: Gunicor
     """Bare Flask's run and status?as_of='s, in alternating rounds (see `alternated`); without the status figure,
     Flask's median run alone."""
     if args.wanted("status_as_of", "as_of_latency_growth"):
-        return alternated(args, flask, lambda: status_latency(args, slugs, server, args.round_seconds))
+        return alternated(args, flask, server, lambda: status_plan(args, slugs))
     runs = sorted((load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
                    for _ in range(args.rounds)), key=lambda run: run["rps"])
     return dict(runs[len(runs) // 2], rounds_rps=[run["rps"] for run in runs]), None
 
 
-def alternated(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict, dict]:
-    """Bare Flask's runs and `measure()`'s (a dict with "rps"), in turns: Flask, measure, Flask, ..., Flask, for
-    `args.rounds` measures of `args.round_seconds`. This machine's speed comes and goes over tens of seconds, so
-    each measure is set against the mean of the Flask runs just before and just after it (a steady drift cancels
-    out), in short runs. The round whose ratio is the median is the answer, every round's figures beside it."""
+def alternated(args, flask: Gunicorn, server: Gunicorn, plan: Callable[[], dict]) -> tuple[dict, dict]:
+    """Bare Flask and `plan()` on the server in turns (`load_in_turns`), `args.round_seconds` each a round, for
+    `args.rounds` rounds. The round whose ratio is the median is the answer, every round's figures beside it."""
+    return _median_round([load_in_turns(flask, server, plan(), args.round_seconds, args.connections)
+                          for _ in range(args.rounds)])
+
+
+def sandwiched(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict, dict]:
+    """Bare Flask's runs and `measure()`'s one after the other: Flask, measure, Flask, ..., Flask, each measure
+    against the mean of the Flask runs either side (a steady drift cancels out). For appends, whose projections
+    are made once they pause: in turns, those would be made in Flask's turns, on Flask's time."""
     def flask_run() -> dict:
         return load(flask.port, {"paths": ["/"]}, args.round_seconds, args.connections, flask)
 
@@ -480,12 +512,16 @@ def alternated(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict
         result = measure()
         bases.append(flask_run())
         before, after = bases[-2], bases[-1]
-        base = dict(before, rps=(before["rps"] + after["rps"]) / 2,
-                    cpu_us=round((before.get("cpu_us", 0) + after.get("cpu_us", 0)) / 2))
-        rounds.append((base, result))
+        rounds.append((dict(before, rps=(before["rps"] + after["rps"]) / 2,
+                            cpu_us=round((before.get("cpu_us", 0) + after.get("cpu_us", 0)) / 2)), result))
+    return _median_round(rounds)
+
+
+def _median_round(rounds: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """The (Flask, figure) round whose ratio is the median, every round's figures beside it."""
     ratios = [round(r[1]["rps"] / r[0]["rps"], 3) for r in rounds]
     base, result = sorted(rounds, key=lambda r: r[1]["rps"] / r[0]["rps"])[len(rounds) // 2]
-    return dict(base, rounds_rps=[run["rps"] for run in bases]), dict(result, rounds_ratio=ratios)
+    return dict(base, rounds_rps=[r[0]["rps"] for r in rounds]), dict(result, rounds_ratio=ratios)
 
 
 def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, flask: Gunicorn, args) -> None:
@@ -504,7 +540,7 @@ def append_figure(figures: Figures, env: dict, full: Path, server: Gunicorn, fla
         return dict(appended, due=due, caught_up=caught_up,
                     sustained=appended["requests"] / (args.round_seconds + caught_up))
 
-    base, appended = alternated(args, flask, appends)
+    base, appended = sandwiched(args, flask, appends)
     flask_rps = base["rps"]
     figures.add("append_http", appended["rps"], "req/s", "bare Flask endpoint", flask_rps, ">= 0.3x bare Flask",
                 appended["rps"] >= 0.3 * flask_rps and set(statuses) == {"201"},
@@ -558,9 +594,10 @@ def main() -> None:
     parser.add_argument("--size", default="1k", help="1k, 1m or NxM (authorities x events each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per HTTP figure")
-    parser.add_argument("--rounds", type=int, default=7,
-                        help="alternating rounds of bare Flask and status?as_of= or appends (the median is reported)")
-    parser.add_argument("--round-seconds", type=float, default=5, help="seconds of load in each alternated run")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of bare Flask and status?as_of= or appends in turns (the median is reported)")
+    parser.add_argument("--round-seconds", type=float, default=6,
+                        help="seconds of load each server has in a round (in turns of half a second)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--load-sample", type=int, default=100_000,
