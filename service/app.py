@@ -18,9 +18,9 @@ from events.projections.incremental import StreamProjector
 from events.sqlite_store import SQLiteStore
 from events.webhooks import WebhookPatch, WebhookRequest
 from service import headers, problems, ratelimit
-from service.responses import TimelineFlask
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 from service.api import verify as verify_api
+from service.responses import TimelineFlask
 from service.web import pages
 
 MAX_BODY_BYTES = 1024 * 1024

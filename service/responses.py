@@ -4,8 +4,9 @@ Every answer carries about a dozen headers (security, caching, rate limit), and
 werkzeug checks each value for line breaks when it is added, then copies the
 whole list, checking every value again, to fix up the few headers that need it
 when the answer is sent (`get_wsgi_headers`); Flask asks `inspect`, four times
-a request, whether each view and hook is a coroutine function. For a
-`status?as_of=` read that was about a tenth of the worker's time.
+a request, whether each view and hook is a coroutine function. Without that
+work a `status?as_of=` read takes 311 µs in process rather than 364 (the
+median of five runs each, taken in turns, on the benchmark's 1K database).
 """
 from __future__ import annotations
 
