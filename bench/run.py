@@ -17,7 +17,8 @@ Flask and status?as_of= are measured in turns of half a second (loadgen's
 changes within seconds, and runs taken one after the other gave ratios from
 0.28 to 1.41 for the same code. Appends are run between two Flask runs each
 (their projections, made once they pause, would otherwise be made in Flask's
-turns), against the mean of the two. The
+turns), against the mean of the two. Each connection is opened anew every half
+second (see loadgen). The
 service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
 every append validated, checked and durable.
 
@@ -315,7 +316,7 @@ def load_in_turns(flask: Gunicorn, server: Gunicorn, plan: dict, seconds: float,
     result with its workers' CPU per request (a server waiting for its turn uses next to none)."""
     turns = {"alternate": [{"port": flask.port, "paths": ["/"]}, dict(plan, port=server.port)],
              "slice": TURN_SECONDS, "duration": seconds, "connections": connections}
-    base, result = _loadgen(turns, [flask, server])
+    base, result = _loadgen(turns, [flask, server])  # in the order of the plan's servers
     return base, result
 
 
