@@ -10,10 +10,10 @@ Plans:
 - {"append": {"token": T, "streams": {slug: version, ...}}}: POSTs of new events, each
   with an Idempotency-Key and the stream's expected_version (each connection owns
   its own streams, so a 409 means a real bug, not a race between our own clients);
-- {"alternate": [plan, plan], "slice": S}: two plans (each with its own "port"), their
-  connections all open, taking turns of S seconds until each has had "duration"
-  seconds; one result for each. This machine's speed changes over seconds: two
-  servers measured in turns this short meet the same machine.
+- {"alternate": [plan, plan], "slice": S}: two plans (each with its own "port")
+  taking turns of S seconds, each turn on connections opened for it, until each
+  has had "duration" seconds; one result for each. This machine's speed changes
+  over seconds: two servers measured in turns this short meet the same machine.
 """
 from __future__ import annotations
 
@@ -180,14 +180,14 @@ async def alternate(plan: dict) -> list[dict]:
     tasks = [asyncio.ensure_future(connection(host, side["port"], deadline, make, after, latencies[i], statuses[i],
                                               turns[i]))
              for i, side in enumerate(sides) for make, after in clients(side, host)]
-    await asyncio.sleep(0.2)  # every connection open before the first turn
     which = 0
     while min(active) < duration:
-        turns[which].set()
-        started = time.perf_counter()
-        await asyncio.sleep(max(min(slice_, duration - active[which]), 0))
-        turns[which].clear()
-        active[which] += time.perf_counter() - started
+        if active[which] < duration:
+            turns[which].set()
+            started = time.perf_counter()
+            await asyncio.sleep(min(slice_, duration - active[which]))
+            turns[which].clear()
+            active[which] += time.perf_counter() - started
         which = (which + 1) % len(sides)
     deadline[0] = time.perf_counter()
     for turn in turns:

@@ -11,7 +11,7 @@ run on the same machine: a bare Flask endpoint under the same gunicorn.conf.py
 on SQLite (the peer; `pip install -e '.[bench]'`). HTTP load comes from
 bench/loadgen.py in its own process, on loopback, for a bounded time; bare
 Flask and status?as_of= are measured in turns of half a second (loadgen's
-"alternate" plan: both servers' connections open, one server loaded at a time),
+"alternate" plan: one server loaded at a time),
 `--round-seconds` each in a round, and the round with the median ratio of
 `--rounds` is reported, every round's figures beside it: this machine's speed
 changes within seconds, and runs taken one after the other gave ratios from
