@@ -282,11 +282,7 @@ class SQLiteStore:
     def _events(self, rows: list[tuple]) -> list[StoredEvent]:
         """Event rows as events: their JSON read by orjson, but for the events m013 listed (events.stored_json)."""
         wide = self._wide_integer_events()
-        if wide is None:
-            return [_row_to_event(r) for r in rows]
-        if not wide:
-            return [_row_to_event(r, decode) for r in rows]
-        return [_row_to_event(r, json.loads if r[0] in wide else decode) for r in rows]
+        return [_row_to_event(r, json.loads if wide is None or r[0] in wide else decode) for r in rows]
 
     def _wide_integer_events(self) -> frozenset[str] | None:
         """m013's list, read once; None before m013 has run (then every event is read with json.loads).
@@ -527,8 +523,7 @@ class SQLiteStore:
         after = 0
         while rows := self._query(f"SELECT {_EVENT_COLUMNS}, request_hash FROM events WHERE position > ? "
                                   "ORDER BY position LIMIT ?", (after, batch)):
-            for row in rows:
-                event, = self._events([row[:-1]])
+            for event, row in zip(self._events([row[:-1] for row in rows]), rows):
                 yield dict({f: getattr(event, f) for f in StoredEvent.__dataclass_fields__}, request_hash=row[-1])
             after = rows[-1][3]
 
