@@ -45,12 +45,16 @@ def hsts_header(app: Flask) -> str | None:
     return f"max-age={seconds}; includeSubDomains" if seconds > 0 else None
 
 
+def security_headers(app: Flask) -> tuple[tuple[str, str], ...]:
+    """The headers every answer carries unless its view set them (checked, for `add_valid`)."""
+    hsts = hsts_header(app)
+    return checked(list(FIXED.items()) + [("Content-Security-Policy", STRICT_CSP)] + (
+        [("Strict-Transport-Security", hsts)] if hsts else []))
+
+
 def register(app: Flask) -> None:
     """Add the headers to every response the app sends."""
-    hsts = hsts_header(app)
-
-    defaults = checked(list(FIXED.items()) + [("Content-Security-Policy", STRICT_CSP)] + (
-        [("Strict-Transport-Security", hsts)] if hsts else []))
+    defaults = security_headers(app)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

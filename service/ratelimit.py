@@ -28,6 +28,8 @@ from service.responses import add_valid
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 DEFAULTS = {"TIMELINE_RATE_LIMIT_WRITES": "1200/minute", "TIMELINE_RATE_LIMIT_READS": "6000/minute"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A read already counted in front of Flask (service.status_lane) carries its verdict here, so it counts once.
+READ_COUNTED = "timeline.read_verdict"
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ def register(app: Flask) -> RateLimiter:
     def limit_by_address() -> None:
         address = request.remote_addr or "unknown"
         if request.method in SAFE_METHODS:
-            enforce(limiter.count_read(address))
+            counted = request.environ.pop(READ_COUNTED, None)
+            enforce(counted if counted is not None else limiter.count_read(address))
         elif "Authorization" not in request.headers:  # e.g. drafts; with a token, the token's limit applies
             enforce(limiter.count_write(app.extensions["timeline"].store, f"address:{address}"))
 

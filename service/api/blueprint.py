@@ -72,7 +72,15 @@ _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | o
 
 
 def json_response(body: object, status: int = 200, headers: dict | None = None) -> TimelineResponse:
-    """JSON built by the domain, sent as it is (no marshmallow dump on the read path).
+    """JSON built by the domain, sent as it is (no marshmallow dump on the read path): see `json_text`."""
+    response = TimelineResponse(json_text(body), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def json_text(body: object) -> bytes | str:
+    """An answer's JSON.
 
     orjson writes it, in a fifteenth of `json.dumps`' time (a timeline page's 110 KB: 0.52 ms against 0.03),
     with non-ASCII as UTF-8 rather than escapes. What orjson refuses or would write its own way goes to
@@ -80,13 +88,9 @@ def json_response(body: object, status: int = 200, headers: dict | None = None) 
     surrogate, the types `_STRICT` passes on.
     """
     try:
-        text = orjson.dumps(body, option=_STRICT)
+        return orjson.dumps(body, option=_STRICT)
     except orjson.JSONEncodeError:
-        text = json.dumps(body)
-    response = TimelineResponse(text, status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+        return json.dumps(body)
 
 
 def services():

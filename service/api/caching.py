@@ -41,7 +41,12 @@ def _code_version() -> str:
 def etag_for(position: int, fmt: str, today: date | None = None) -> str:
     """A weak ETag for this request's answer, given the last event position it reads."""
     query = sorted((k, v) for k, values in request.args.lists() for v in values if k != "format")
-    basis = repr((request.path, query, fmt, today and today.isoformat(), _code_version()))
+    return etag(position, request.path, query, fmt, today)
+
+
+def etag(position: int, path: str, query: list[tuple[str, str]], fmt: str, today: date | None = None) -> str:
+    """The weak ETag of an answer to `path` with `query` (its sorted pairs, `format` left out) in `fmt`."""
+    basis = repr((path, query, fmt, today and today.isoformat(), _code_version()))
     return f'W/"{position}-{hashlib.sha256(basis.encode()).hexdigest()[:16]}"'
 
 
