@@ -48,6 +48,13 @@ def _environ(method: str, url: str, headers: dict | None = None) -> dict:
     return EnvironBuilder(path=path, query_string=query, method=method, headers=headers).get_environ()
 
 
+def _answered_in_lane(laned, url: str) -> None:
+    """The lane answers this request itself (not passing it on); the read it counted is then forgotten, so that
+    the app's count stays level with another app's."""
+    assert laned.wsgi_app.answer(_environ("GET", url)) is not None
+    laned.extensions["rate_limits"]._reads.clear()
+
+
 def _same(laned, flask_only, method: str, url: str, headers: dict | None = None):
     """The same request to both; the lane's answer, after checking it is Flask's to the byte."""
     lane_answer = Client(laned).open(url, method=method, headers=headers)
@@ -62,8 +69,7 @@ def _same(laned, flask_only, method: str, url: str, headers: dict | None = None)
 def test_lane_answers_plain_reads_as_flask_does(pair, url):
     laned, flask_only = pair
     assert isinstance(laned.wsgi_app, StatusLane)
-    assert laned.wsgi_app.answer(_environ("GET", url)) is not None  # answered in the lane, not passed on
-    laned.extensions["rate_limits"]._reads.clear()  # that read was counted: start both apps level
+    _answered_in_lane(laned, url)
     for remaining in ("5999", "5998"):
         answer = _same(laned, flask_only, "GET", url)
         assert answer.status_code == 200
@@ -145,3 +151,15 @@ def test_a_failing_database_gets_flasks_problem_answer(pair, seeded_store):
     response = Client(laned).get("/api/authorities/manchester/status?as_of=2015-01-01")
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("config", [{"TIMELINE_RATE_LIMIT_READS": "off"}, {"TIMELINE_HSTS_SECONDS": "31536000"}])
+def test_lane_follows_the_configuration(seeded_store, db_path, config):
+    laned, flask_only = _app(seeded_store, db_path, **config), _app(seeded_store, db_path, **config)
+    url = "/api/authorities/manchester/status?as_of=2015-01-01"
+    _answered_in_lane(laned, url)
+    answer = _same(laned, flask_only, "GET", url)
+    if "TIMELINE_HSTS_SECONDS" in config:
+        assert answer.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    else:
+        assert "RateLimit-Limit" not in answer.headers
