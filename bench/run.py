@@ -457,8 +457,9 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
     try:
         server = Gunicorn("wsgi:app", env, args.workers, f"/api/authorities/{slugs[0]}/status")
         base, status = baseline_and_status(args, slugs, flask, server)
-        figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"],
-                    cpu_us=base.get("cpu_us"), rounds_rps=base["rounds_rps"])
+        if base is not None:
+            figures.add("flask_minimal", base["rps"], "req/s", p50_ms=base["p50_ms"], p99_ms=base["p99_ms"],
+                        cpu_us=base.get("cpu_us"), rounds_rps=base["rounds_rps"])
         if status:
             figures.add("status_as_of", status["rps"], "req/s", "bare Flask endpoint", base["rps"],
                         ">= 0.7x bare Flask, p99 < 25 ms",
@@ -486,11 +487,14 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
             server.stop()
 
 
-def baseline_and_status(args, slugs: list[str], flask: Gunicorn, server: Gunicorn) -> tuple[dict, dict | None]:
+def baseline_and_status(args, slugs: list[str], flask: Gunicorn,
+                        server: Gunicorn) -> tuple[dict | None, dict | None]:
     """Bare Flask's run and status?as_of='s, in alternating rounds (see `alternated`); without the status figure,
-    Flask's median run alone."""
+    Flask's median run alone, if timeline or concerns are measured against it (appends have their own Flask runs)."""
     if args.wanted("status_as_of", "as_of_latency_growth"):
         return alternated(args, flask, server, lambda: status_plan(args, slugs))
+    if not args.wanted("timeline", "concerns"):
+        return None, None
     runs = sorted((load(flask.port, {"paths": ["/"]}, args.duration, args.connections, flask)
                    for _ in range(args.rounds)), key=lambda run: run["rps"])
     return dict(runs[len(runs) // 2], rounds_rps=[run["rps"] for run in runs]), None
