@@ -10,10 +10,11 @@ from service.status_lane import StatusLane, UnsupportedHooks
 from tests.conftest import TODAY
 
 NOW = 1_800_000_030.0
-# Manchester is the bundled history's one stream: before its first event, between, on an event's day, today.
+# Manchester is the bundled history's one stream: today, before its first event, between events, on an event's day
+# (the 2017 re-inspection), after today.
 PLAIN = ["/api/authorities/manchester/status", "/api/authorities/manchester/status?as_of=2015-01-01",
          "/api/authorities/manchester/status?as_of=2000-01-01", "/api/authorities/manchester/status?as_of=2023-06-30",
-         "/api/authorities/manchester/status?as_of=2019-02-28", "/api/authorities/manchester/status?as_of=2030-12-31"]
+         "/api/authorities/manchester/status?as_of=2017-12-21", "/api/authorities/manchester/status?as_of=2030-12-31"]
 PASSED_ON = [
     ("HEAD", "/api/authorities/manchester/status", {}),
     ("GET", "/api/authorities/manchester/status", {"If-None-Match": "*"}),
