@@ -81,11 +81,12 @@ class StatusLane:
         """The status line, headers and body for a plain status read, or None for Flask to answer it.
 
         Counts the read against the limit only once it can be answered (or is refused: see the module)."""
-        if environ["REQUEST_METHOD"] != "GET" or "HTTP_IF_NONE_MATCH" in environ or not self._stands():
+        if environ["REQUEST_METHOD"] != "GET" or "HTTP_IF_NONE_MATCH" in environ:
             return None
         path = environ.get("PATH_INFO", "")
         found, query = _PATH.match(path), _QUERY.match(environ.get("QUERY_STRING", ""))
-        if found is None or query is None or not path.isascii():
+        # The hooks are compared only for a status read: every other GET goes to Flask either way.
+        if found is None or query is None or not path.isascii() or not self._stands():
             return None
         slug, as_of = found.group(1), query.group(1)
         day = _day(as_of) if as_of else self.services.today()
