@@ -40,7 +40,15 @@ def post_worker_init(worker):
     the thread's name, the multiprocessing name): the logging HOWTO's "Optimization"
     settings. Every request writes an access record; finding its caller walked the
     stack, 2% of a status read. The process id stays: gunicorn's error lines print it.
+
+    And everything the worker has made by now (the app, its modules, the registry) is
+    moved out of the garbage collector's reach (`gc.freeze`): those objects live as long
+    as the worker, but a full collection walked all of them, stopping every thread of the
+    worker for 35-60 ms on the 1M-event benchmark, about once every 10,000 requests.
+    Frozen, a full collection walks only what requests have left since. Young
+    collections, which find each request's garbage, are unchanged.
     """
+    import gc
     import logging
     import sys
 
@@ -51,3 +59,4 @@ def post_worker_init(worker):
     logging._srcfile = None
     logging.logThreads = False
     logging.logMultiprocessing = False
+    gc.freeze()  # last: after everything above has made what it makes
