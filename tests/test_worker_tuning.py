@@ -26,7 +26,7 @@ made_after = {"new": []}  # what a request leaves: the collector still sees it
 print(json.dumps({
     "frozen_before": before,
     "frozen_after": gc.get_freeze_count(),
-    "tracked_before_init": gc.is_tracked(made_before[1]) and not any(o is made_before[1] for o in gc.get_objects()),
+    "made_before_frozen": gc.is_tracked(made_before[1]) and not any(o is made_before[1] for o in gc.get_objects()),
     "after_init_collectable": any(o is made_after for o in gc.get_objects()),
     "garbage_freed": left() is None,
     "switch_interval": sys.getswitchinterval(),
@@ -40,8 +40,8 @@ def test_worker_freezes_what_it_made_at_start_frees_its_garbage_and_keeps_collec
                          text=True, check=True, cwd=ROOT)
     seen = json.loads(out.stdout)
     assert seen["frozen_before"] == 0
-    assert seen["frozen_after"] > 1000  # the interpreter's, the modules' and the app's objects
-    assert seen["tracked_before_init"] is True  # frozen: out of every generation the collector walks
+    assert seen["frozen_after"] > 1000  # the interpreter's and the modules' (in a worker, the app's too)
+    assert seen["made_before_frozen"] is True  # still tracked, but in no generation the collector walks
     assert seen["after_init_collectable"] is True
     assert seen["garbage_freed"] is True  # collected before the freeze, not kept for the worker's life
     assert seen["switch_interval"] == 0.0005
