@@ -782,6 +782,29 @@ def test_an_append_failing_part_way_writes_nothing(es, backend, location, existi
 def test_a_refused_counted_append_leaves_its_count_and_nothing_else(es, backend, location, refusal):
     """Refused after it was counted against its rate limit: the count stands, and nothing else is written; on a
     new stream too, whose row an accepted append makes (no empty stream row is left behind)."""
+    refused = _refuse_on_a_new_stream(es, refusal)
+    assert refused.rate_hits == 1
+    _assert_only_the_count_stands(backend, location, events=1)
+    accepted = es.append(SALFORD, visit(), expected_version=0, idempotency_key="k-later", request_hash="h-later",
+                         recorded_by="tester", count_hit=("write:token:tester", 0, 100))
+    assert accepted.event.version == 1 and accepted.rate_hits == 2
+
+
+@pytest.mark.parametrize("refusal", ["stale version", "reused key", "reused event id"])
+def test_a_refused_append_in_a_batch_leaves_the_batch_its_count_and_nothing_else(es, backend, location, refusal):
+    """Inside a batch (a load's transaction) each append has its own savepoint: one refused on a new stream takes
+    back the stream row it made first, keeps its count, and the appends either side of it commit with the batch."""
+    with es.batch():
+        before = append(es, LEEDS, visit(), expected_version=0)
+        refused = _refuse_on_a_new_stream(es, refusal)
+        after = append(es, LEEDS, visit(2), expected_version=1)
+    assert refused.rate_hits == 1
+    assert [e.event_id for e in es.read_stream(LEEDS)] == [before.event.event_id, after.event.event_id]
+    _assert_only_the_count_stands(backend, location, events=3)
+
+
+def _refuse_on_a_new_stream(es: EventStore, refusal: str) -> Exception:
+    """After an append to Manchester, a counted append to Salford's new stream refused for `refusal`; the error."""
     first = visit()
     append(es, MANCHESTER, first, key="k-first", request_hash="h-first")
     event, key, error = visit(), "k-new", VersionConflict
@@ -792,39 +815,13 @@ def test_a_refused_counted_append_leaves_its_count_and_nothing_else(es, backend,
     with pytest.raises(error) as refused:
         es.append(SALFORD, event, expected_version=3 if refusal == "stale version" else None, idempotency_key=key,
                   request_hash="h-other", recorded_by="tester", count_hit=("write:token:tester", 0, 100))
-    assert refused.value.rate_hits == 1
+    return refused.value
+
+
+def _assert_only_the_count_stands(backend, location: str, events: int) -> None:
+    """Nothing of Salford's refused append is stored but its rate-limit count; `events` hash links in all."""
     with raw_sqlite(backend, location) as raw:
         for table in ("streams", "events", "projection_due", "idempotency_keys"):
             assert raw.execute(f"SELECT count(*) FROM {table} WHERE authority = ?", (SALFORD,)).fetchone() == (0,)
-        assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (1,)
-        assert raw.execute("SELECT hits FROM rate_limit_windows WHERE bucket = 'write:token:tester'").fetchone() == (1,)
-    accepted = es.append(SALFORD, visit(), expected_version=0, idempotency_key="k-later", request_hash="h-later",
-                         recorded_by="tester", count_hit=("write:token:tester", 0, 100))
-    assert accepted.event.version == 1 and accepted.rate_hits == 2
-
-
-@pytest.mark.parametrize("refusal", ["stale version", "reused key", "reused event id"])
-def test_a_refused_append_in_a_batch_leaves_the_batch_its_count_and_nothing_else(es, backend, location, refusal):
-    """Inside a batch (a load's transaction) each append has its own savepoint: one refused on a new stream takes
-    back the stream row it made first, keeps its count, and the appends either side of it commit with the batch."""
-    first = visit()
-    append(es, MANCHESTER, first, key="k-first", request_hash="h-first")
-    event, key, error = visit(), "k-new", VersionConflict
-    if refusal == "reused key":
-        key, error = "k-first", IdempotencyMismatch
-    elif refusal == "reused event id":
-        event, error = visit(event_id=first.event_id), EventIdReused
-    with es.batch():
-        before = append(es, LEEDS, visit(), expected_version=0)
-        with pytest.raises(error) as refused:
-            es.append(SALFORD, event, expected_version=3 if refusal == "stale version" else None,
-                      idempotency_key=key, request_hash="h-other", recorded_by="tester",
-                      count_hit=("write:token:tester", 0, 100))
-        after = append(es, LEEDS, visit(2), expected_version=1)
-    assert refused.value.rate_hits == 1
-    assert [e.event_id for e in es.read_stream(LEEDS)] == [before.event.event_id, after.event.event_id]
-    with raw_sqlite(backend, location) as raw:
-        for table in ("streams", "events", "projection_due", "idempotency_keys"):
-            assert raw.execute(f"SELECT count(*) FROM {table} WHERE authority = ?", (SALFORD,)).fetchone() == (0,)
-        assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (3,)
+        assert raw.execute("SELECT count(*) FROM event_hashes").fetchone() == (events,)
         assert raw.execute("SELECT hits FROM rate_limit_windows WHERE bucket = 'write:token:tester'").fetchone() == (1,)
