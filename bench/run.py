@@ -591,8 +591,8 @@ def as_of_growth(args, figures: Figures, server: Gunicorn, slugs: list[str]) -> 
     finally:
         small_server.stop()
     growths = [large["p50_ms"] / small_run["p50_ms"] for small_run, large in rounds]
-    at_1k, here = sorted(rounds, key=lambda r: r[1]["p50_ms"] / r[0]["p50_ms"])[len(rounds) // 2]
-    growth = here["p50_ms"] / at_1k["p50_ms"]
+    median = sorted(range(len(rounds)), key=growths.__getitem__)[len(rounds) // 2]
+    (at_1k, here), growth = rounds[median], growths[median]
     figures.add("as_of_latency_growth", growth, "x (p50 here / p50 at 1K)", target="<= 1.3", met=growth <= 1.3,
                 p50_ms=here["p50_ms"], p50_ms_at_1k=at_1k["p50_ms"], rps=here["rps"], rps_at_1k=at_1k["rps"],
                 cpu_us=here.get("cpu_us"), cpu_us_at_1k=at_1k.get("cpu_us"),

@@ -53,13 +53,13 @@ class StatusLane:
         """Wrap `inner` (the app's `wsgi_app`); UnsupportedHooks if the app has hooks `answer` does not do."""
         self.app = app
         self.inner = inner
+        self.hooks = {kind: {blueprint: list(funcs) for blueprint, funcs in getattr(app, kind).items() if funcs}
+                      for kind in HOOKS}
         named = {kind: {blueprint: [(func.__module__, func.__name__) for func in funcs]
-                        for blueprint, funcs in getattr(app, kind).items() if funcs} for kind in HOOKS}
+                        for blueprint, funcs in hooks.items()} for kind, hooks in self.hooks.items()}
         if named != HOOKS:
             raise UnsupportedHooks(f"service/status_lane.py answers status reads without Flask's hooks and knows "
                                    f"only {HOOKS}; the app has {named}: make the lane do the new hook's work")
-        self.hooks = {kind: {blueprint: list(funcs) for blueprint, funcs in getattr(app, kind).items() if funcs}
-                      for kind in HOOKS}
         self.services = app.extensions["timeline"]
         self.limiter = app.extensions["rate_limits"]
         self.security = headers.security_headers(app)
