@@ -21,6 +21,7 @@ from service import headers, problems, ratelimit
 from service.api import authorities, drafts, events, feeds, operations, schemas, webhooks
 from service.api import verify as verify_api
 from service.responses import TimelineFlask
+from service.append_lane import AppendLane
 from service.status_lane import StatusLane
 from service.web import pages
 
@@ -106,7 +107,7 @@ def create_app(config: dict | None = None) -> Flask:
     headers.register(app)
     ratelimit.register(app)
     _docs_assets(app)
-    app.wsgi_app = StatusLane(app, app.wsgi_app)
+    app.wsgi_app = AppendLane(app, StatusLane(app, app.wsgi_app))
     return app
 
 

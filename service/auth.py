@@ -78,12 +78,14 @@ def require_token(store: EventStore, authority: str, count: bool = True) -> Toke
         raise
 
 
-def check_token(store: EventStore, value: str, authority: str) -> Token:
+def check_token(store: EventStore, value: str, authority: str, count: bool = True) -> Token:
     """The token with this value, with scope `append` and allowed to append to `authority`; 401 or 403 otherwise.
 
-    The HTML form's token field goes through the same checks as the API's Authorization header.
+    The HTML form's token field goes through the same checks as the API's Authorization header. With
+    `count=False` nothing is counted (service.append_lane: an append the lane does not take goes to Flask,
+    which counts it).
     """
-    return _may_append(token_for(store, value), authority)
+    return _may_append(token_for(store, value, count), authority)
 
 
 def _may_append(token: Token, authority: str) -> Token:

@@ -12,6 +12,7 @@ from events.sqlite_store import SQLiteStore, connect
 from migrations.migrations import PROJECTION_DUE, migrations, sync_authorities, upgrade
 from service.app import create_app
 from service.auth import new_token
+from service.lane import Lane
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TODAY = date(2026, 11, 23)
@@ -121,6 +122,22 @@ def token(seeded_store) -> str:
 @pytest.fixture
 def auth(token) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def lane_of(app, kind: type) -> Lane:
+    """The app's lane of this class, among the WSGI middleware in front of Flask."""
+    wsgi = app.wsgi_app
+    while not isinstance(wsgi, kind):
+        wsgi = wsgi.inner
+    return wsgi
+
+
+def flask_alone(app):
+    """The WSGI callable behind every lane: Flask's own."""
+    wsgi = app.wsgi_app
+    while isinstance(wsgi, Lane):
+        wsgi = wsgi.inner
+    return wsgi
 
 
 def monitoring_visit(**overrides) -> dict:

@@ -6,8 +6,9 @@ from flask import signals
 from werkzeug.test import Client, EnvironBuilder
 
 from service.app import create_app
-from service.status_lane import StatusLane, UnsupportedHooks
-from tests.conftest import TODAY
+from service.lane import UnsupportedHooks
+from service.status_lane import StatusLane
+from tests.conftest import TODAY, flask_alone, lane_of
 
 NOW = 1_800_000_030.0
 # Manchester is the bundled history's one stream: today, before its first event, between events, on an event's day
@@ -52,14 +53,14 @@ def _environ(method: str, url: str, headers: dict | None = None) -> dict:
 def _answered_in_lane(laned, url: str) -> None:
     """The lane answers this request itself (not passing it on); the read it counted is then forgotten, so that
     the app's count stays level with another app's."""
-    assert laned.wsgi_app.answer(_environ("GET", url)) is not None
+    assert lane_of(laned, StatusLane).answer(_environ("GET", url)) is not None
     laned.extensions["rate_limits"]._reads.clear()
 
 
 def _same(laned, flask_only, method: str, url: str, headers: dict | None = None):
     """The same request to both; the lane's answer, after checking it is Flask's to the byte."""
     lane_answer = Client(laned).open(url, method=method, headers=headers)
-    flask_answer = Client(flask_only.wsgi_app.inner).open(url, method=method, headers=headers)
+    flask_answer = Client(flask_alone(flask_only)).open(url, method=method, headers=headers)
     assert lane_answer.status == flask_answer.status, url
     assert list(lane_answer.headers) == list(flask_answer.headers), url
     assert lane_answer.get_data() == flask_answer.get_data(), url
@@ -69,7 +70,6 @@ def _same(laned, flask_only, method: str, url: str, headers: dict | None = None)
 @pytest.mark.parametrize("url", PLAIN)
 def test_lane_answers_plain_reads_as_flask_does(pair, url):
     laned, flask_only = pair
-    assert isinstance(laned.wsgi_app, StatusLane)
     _answered_in_lane(laned, url)
     for remaining in ("5999", "5998"):
         answer = _same(laned, flask_only, "GET", url)
@@ -90,7 +90,7 @@ def test_lane_answer_for_today_is_todays(pair):
 @pytest.mark.parametrize("method,url,headers", PASSED_ON)
 def test_lane_passes_on_what_is_not_plain(pair, method, url, headers):
     laned, flask_only = pair
-    assert laned.wsgi_app.answer(_environ(method, url, headers)) is None
+    assert lane_of(laned, StatusLane).answer(_environ(method, url, headers)) is None
     _same(laned, flask_only, method, url, headers)
 
 
@@ -99,7 +99,7 @@ def test_lane_passes_on_a_stream_whose_projection_is_behind(pair, seeded_store):
     url = "/api/authorities/manchester/status?as_of=2015-01-01"
     before = _same(laned, flask_only, "GET", url).get_data()
     seeded_store.db.execute("INSERT INTO projection_due (authority) VALUES ('manchester')")
-    assert laned.wsgi_app.answer(_environ("GET", url)) is None
+    assert lane_of(laned, StatusLane).answer(_environ("GET", url)) is None
     assert _same(laned, flask_only, "GET", url).get_data() == before  # the view folds the events: the same answer
 
 
@@ -120,7 +120,7 @@ def test_a_hook_added_after_start_up_sets_the_lane_aside(pair):
     seen = []
     laned.before_request(lambda: seen.append(1))
     url = "/api/authorities/manchester/status?as_of=2015-01-01"
-    assert laned.wsgi_app.answer(_environ("GET", url)) is None
+    assert lane_of(laned, StatusLane).answer(_environ("GET", url)) is None
     assert Client(laned).get(url).status_code == 200
     assert seen == [1]
 
@@ -136,14 +136,14 @@ def test_a_signal_receiver_sets_the_lane_aside(pair):
     with signals.request_started.connected_to(started, laned):
         assert Client(laned).get(url).status_code == 200
     assert seen == [laned]
-    assert laned.wsgi_app.answer(_environ("GET", url)) is not None
+    assert lane_of(laned, StatusLane).answer(_environ("GET", url)) is not None
 
 
 def test_an_app_with_hooks_the_lane_does_not_know_will_not_take_it(pair):
     _, flask_only = pair
     flask_only.after_request(lambda response: response)
     with pytest.raises(UnsupportedHooks, match="status_lane"):
-        StatusLane(flask_only, flask_only.wsgi_app.inner)
+        StatusLane(flask_only, flask_alone(flask_only))
 
 
 def test_a_failing_database_gets_flasks_problem_answer(pair, seeded_store):
