@@ -8,6 +8,7 @@ lane, by Flask untouched, or by Flask with the outcome of the lane's append.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 
@@ -63,12 +64,23 @@ def _app(tmp_path, name: str, registry, **config):
 
 
 @pytest.fixture
-def pair(tmp_path, registry):
-    """(through the lanes, through Flask alone): two apps on two databases seeded alike."""
-    apps = (_app(tmp_path, "laned", registry), _app(tmp_path, "flask", registry))
-    yield apps
-    for app in apps:
+def make_pair(tmp_path, registry):
+    """Make (through the lanes, through Flask alone): two apps on two databases seeded alike, with `config`."""
+    made = []
+
+    def make(**config):
+        made.extend((_app(tmp_path, "laned", registry, **config), _app(tmp_path, "flask", registry, **config)))
+        return made[-2:]
+
+    yield make
+    for app in made:
         app.extensions["timeline"].store.close()
+
+
+@pytest.fixture
+def pair(make_pair):
+    """The two apps with the fixture's configuration (a write limit of 40 a minute)."""
+    return make_pair()
 
 
 def _post(laned, flask_only, answered_by: str, body=None, *, auth: str = "cst_lane-any", url: str = EVENTS,
@@ -91,7 +103,6 @@ def _post(laned, flask_only, answered_by: str, body=None, *, auth: str = "cst_la
 
 
 def _json(body) -> bytes:
-    import json
     return json.dumps(body).encode()
 
 
@@ -175,9 +186,8 @@ def test_an_append_refused_once_tried_is_answered_by_flask_and_not_tried_again(p
     assert laned.extensions["timeline"].store.stream_version("manchester") == version
 
 
-def test_over_the_write_limit_the_lane_leaves_flask_to_refuse(tmp_path, registry):
-    laned, flask_only = (_app(tmp_path, name, registry, TIMELINE_RATE_LIMIT_WRITES="2/minute")
-                         for name in ("laned", "flask"))
+def test_over_the_write_limit_the_lane_leaves_flask_to_refuse(make_pair):
+    laned, flask_only = make_pair(TIMELINE_RATE_LIMIT_WRITES="2/minute")
     assert [_post(laned, flask_only, LANE, _visit(n)).headers["RateLimit-Remaining"] for n in (1, 2)] == ["1", "0"]
     refused = _post(laned, flask_only, BEGUN, _visit(3))
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "30"
@@ -186,9 +196,8 @@ def test_over_the_write_limit_the_lane_leaves_flask_to_refuse(tmp_path, registry
         flask_only.extensions["timeline"].store.stream_version("manchester")
 
 
-def test_with_the_write_limit_off_the_lane_sends_no_limit_headers(tmp_path, registry):
-    laned, flask_only = (_app(tmp_path, name, registry, TIMELINE_RATE_LIMIT_WRITES="off")
-                         for name in ("laned", "flask"))
+def test_with_the_write_limit_off_the_lane_sends_no_limit_headers(make_pair):
+    laned, flask_only = make_pair(TIMELINE_RATE_LIMIT_WRITES="off")
     answer = _post(laned, flask_only, LANE, _visit(1))
     assert answer.status_code == 201 and "RateLimit-Limit" not in answer.headers
 
