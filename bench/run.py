@@ -465,7 +465,7 @@ def http_figures(args, figures: Figures, registry: Path, full: Path, count: int)
                         ">= 0.7x bare Flask, p99 < 25 ms",
                         status["rps"] >= 0.7 * base["rps"] and status["p99_ms"] < 25, p50_ms=status["p50_ms"],
                         p99_ms=status["p99_ms"], statuses=status["statuses"], cpu_us=status.get("cpu_us"), events=count,
-                        rounds_ratio=status["rounds_ratio"])
+                        rounds_ratio=status["rounds_ratio"], warmup=status["warmup"])
         for name, template in (("timeline", "/api/authorities/{slug}/timeline"),
                                ("concerns", "/api/authorities/{slug}/concerns?as_of={day}")):
             if not args.wanted(name):
@@ -502,9 +502,17 @@ def baseline_and_status(args, slugs: list[str], flask: Gunicorn,
 
 def alternated(args, flask: Gunicorn, server: Gunicorn, plan: Callable[[], dict]) -> tuple[dict, dict]:
     """Bare Flask and `plan()` on the server in turns (`load_in_turns`), `args.round_seconds` each a round, for
-    `args.rounds` rounds. The round whose ratio is the median is the answer, every round's figures beside it."""
-    return _median_round([load_in_turns(flask, server, plan(), args.round_seconds, args.connections)
-                          for _ in range(args.rounds)])
+    `args.rounds` rounds, after a warm-up round of `args.warmup_seconds` (pages the machine has paged out read
+    back in; its figures are kept beside the answer as `warmup`, not counted). The round whose ratio is the
+    median is the answer, every round's figures beside it."""
+    warmup = None
+    if args.warmup_seconds > 0:
+        flask_run, run = load_in_turns(flask, server, plan(), args.warmup_seconds, args.connections)
+        warmup = {"ratio": round(run["rps"] / flask_run["rps"], 3), "p99_ms": run["p99_ms"],
+                  "flask_p99_ms": flask_run["p99_ms"]}
+    base, result = _median_round([load_in_turns(flask, server, plan(), args.round_seconds, args.connections)
+                                  for _ in range(args.rounds)])
+    return base, dict(result, warmup=warmup)
 
 
 def sandwiched(args, flask: Gunicorn, measure: Callable[[], dict]) -> tuple[dict, dict]:
@@ -609,6 +617,9 @@ def main() -> None:
                         help="rounds of bare Flask and status?as_of= or appends in turns (the median is reported)")
     parser.add_argument("--round-seconds", type=float, default=6,
                         help="seconds of load each server has in a round (in turns of half a second)")
+    parser.add_argument("--warmup-seconds", type=float, default=3,
+                        help="seconds of load each server has in the status figure's warm-up round, not counted "
+                             "(its figures are printed as `warmup`); 0 for none")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--load-sample", type=int, default=100_000,
