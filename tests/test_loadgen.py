@@ -40,7 +40,9 @@ def test_two_servers_take_turns_and_each_gets_its_time(two_servers):
             "slice": 0.1, "duration": 0.5, "connections": 2}
     results = asyncio.run(loadgen.run(plan))
     assert [r["statuses"] for r in results] == [{"200": r["requests"]} for r in results]
-    assert all(r["requests"] > 0 and 0.45 <= r["seconds"] <= 0.7 for r in results)
+    # Each side has had its 0.5 s of turns. The last turn can run over while the loop waits for the servers'
+    # threads (here in the same process) to let it run again; a side given a second share would have 1 s.
+    assert all(r["requests"] > 0 and 0.45 <= r["seconds"] < 0.95 for r in results), results
     assert sum(r["requests"] for r in results) == len(seen)
     # In turns: the servers' requests come in runs, about one a turn (ten turns in all; a request still in
     # flight as a turn ends may land in the next), not interleaved request by request.
