@@ -98,7 +98,7 @@ class AppendLane(Lane):
         key = environ.get("HTTP_IDEMPOTENCY_KEY")
         return (not environ.get("QUERY_STRING") and not environ.get("SCRIPT_NAME")
                 and environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == "application/json"
-                and length.isdigit() and (limit is None or int(length) <= limit)
+                and length.isascii() and length.isdigit() and (limit is None or int(length) <= limit)
                 and "HTTP_TRANSFER_ENCODING" not in environ
                 and environ.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
                 and (key is None or 0 < len(key) <= MAX_KEY_LENGTH)
