@@ -106,13 +106,17 @@ class AppendLane(Lane):
 
     def _checked(self, environ: dict, slug: str):
         """(token, checked request) if the token may append to `slug` and the body is a valid append request;
-        (None, None) if not. The body is put back for Flask to read either way."""
+        (None, None) if not. The token is checked first, so a request without a good one is not read here (as
+        Flask's view does not read it); a body that has been read is put back for Flask to read."""
+        try:
+            token = check_token(self.services.store, environ["HTTP_AUTHORIZATION"][7:], slug, count=False)
+        except HTTPException:
+            return None, None
         raw = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
         environ["wsgi.input"] = io.BytesIO(raw)
         try:
-            token = check_token(self.services.store, environ["HTTP_AUTHORIZATION"][7:], slug, count=False)
             body = json.loads(raw)  # as Flask's get_json reads a body: bytes, any UTF encoding
-        except (HTTPException, ValueError, RecursionError):
+        except (ValueError, RecursionError):
             return None, None
         if too_deep_at(body, MAX_JSON_DEPTH) is not None:
             return None, None

@@ -232,3 +232,12 @@ def test_a_content_length_that_is_not_a_count_of_bytes_goes_to_flask_unread(pair
     body = environ["wsgi.input"]
     assert lane_of(laned, AppendLane).answer(environ) is None  # not an error: werkzeug reads the header its own way
     assert environ["wsgi.input"] is body and body.tell() == 0
+
+
+def test_a_request_without_a_good_token_is_not_read_by_the_lane(pair):
+    laned, _ = pair
+    environ = EnvironBuilder(path=EVENTS, method="POST", data=_json(_visit(1)), content_type="application/json",
+                             headers={"Authorization": "Bearer cst_nobody"}).get_environ()
+    body = environ["wsgi.input"]
+    assert lane_of(laned, AppendLane).answer(environ) is None
+    assert environ["wsgi.input"] is body and body.tell() == 0
