@@ -149,17 +149,14 @@ class GroupCommitter:
         outcomes: list[tuple[Future, object, BaseException | None]] = []
         try:
             for work, future in group:
-                conn.execute("SAVEPOINT grouped")
                 try:
-                    value = work()
+                    with savepoint(conn, "grouped"):
+                        value = work()
                 except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
                     if not conn.in_transaction:
                         raise  # the error ended the whole transaction: nothing in it stands
-                    conn.execute("ROLLBACK TO grouped")
-                    conn.execute("RELEASE grouped")
                     outcomes.append((future, None, exc))
                 else:
-                    conn.execute("RELEASE grouped")
                     outcomes.append((future, value, None))
             conn.execute("COMMIT")
         except BaseException:
@@ -186,6 +183,26 @@ class GroupCommitter:
             rollback_if_open(conn)
             raise
         future.set_result(value)
+
+
+@contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A savepoint of the open transaction, released if the block succeeds and taken back if it raises.
+
+    What sqlite-utils' `db.atomic()` does inside a transaction, under a name the caller fixes rather than a
+    random one drawn each time (then every SAVEPOINT is a new statement to prepare). Names need not differ:
+    a rollback or release goes to the innermost savepoint of its name. An error that ended the whole
+    transaction (SQLite ends it on some) has taken the savepoint with it: then there is nothing to take back.
+    """
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
 
 
 def rollback_if_open(conn: sqlite3.Connection) -> None:

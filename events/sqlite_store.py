@@ -26,7 +26,7 @@ from events.verify import ChainStart
 from events.dates import format_timestamp, utc_now
 from events.errors import DomainError, EventIdReused, IdempotencyMismatch, VersionConflict
 from events.frozen import filled
-from events.group_commit import GroupCommitter, rollback_if_open
+from events.group_commit import GroupCommitter, rollback_if_open, savepoint
 from events.projections.incremental import StreamProjector
 from events.stored_json import decode
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
@@ -319,8 +319,9 @@ class SQLiteStore:
                 if locked:  # nothing is written before the checks pass: a refused append leaves only the count
                     return hits, self._append_here(authority, event, expected_version, idempotency_key,
                                                    request_hash, recorded_by, locked=True, texts=texts), None
-                return hits, self._append_in_savepoint(authority, event, expected_version, idempotency_key,
-                                                       request_hash, recorded_by, texts), None
+                with savepoint(self.db.conn, "append_event"):  # taken back if refused: the batch and count stand
+                    return hits, self._append_here(authority, event, expected_version, idempotency_key,
+                                                   request_hash, recorded_by, texts=texts), None
             except DomainError as exc:
                 return hits, None, exc
 
@@ -385,26 +386,6 @@ class SQLiteStore:
         conn.execute("INSERT OR IGNORE INTO projection_due (authority) VALUES (?)", (authority,))
         outbox.enqueue_event(self.db, stored)  # webhook deliveries commit (or roll back) with the event
         return AppendResult(stored, replayed=False)
-
-    def _append_in_savepoint(self, authority: str, event: NewEvent, expected_version: int | None,
-                             idempotency_key: str | None, request_hash: str, recorded_by: str,
-                             texts: tuple[str, str]) -> AppendResult:
-        """`_append_here` in a savepoint of the caller's transaction (a batch's), taken back if it raises: a
-        refused append leaves the rest of the batch, and the rate-limit count. What `db.atomic()` does, under one
-        fixed name rather than a random one drawn for every event (names need not differ: a rollback or release
-        goes to the innermost savepoint of its name)."""
-        conn = self.db.conn
-        conn.execute("SAVEPOINT append_event")
-        try:
-            result = self._append_here(authority, event, expected_version, idempotency_key, request_hash,
-                                       recorded_by, texts=texts)
-        except BaseException:
-            if conn.in_transaction:  # an error may have ended the whole transaction, savepoint and all
-                conn.execute("ROLLBACK TO append_event")
-                conn.execute("RELEASE append_event")
-            raise
-        conn.execute("RELEASE append_event")
-        return result
 
     def _append_state(self, authority: str, key: str | None, event_id: str) -> _AppendState:
         """Every read an append needs, in one statement: the writer thread waits for the GIL again after each."""

@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from events.appending import AppendResult, append_event, check_request
 from events.errors import DomainError
 from events.store import Token
-from service.api.blueprint import json_text
+from service.api.blueprint import json_bytes
 from service.api.requests import MAX_JSON_DEPTH, MAX_KEY_LENGTH, too_deep_at
 from service.auth import check_token
 from service.lane import Lane
@@ -127,8 +127,7 @@ class AppendLane(Lane):
 
     def _created(self, environ: dict, result: AppendResult, verdict) -> tuple[str, list[tuple[str, str]], bytes]:
         """The 201 the view sends for an append: the event, where it lives, whether it was a retry's replay."""
-        body = json_text(result.event.to_dict())
-        body = body if isinstance(body, bytes) else body.encode()
+        body = json_bytes(result.event.to_dict())
         header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                        ("Location", f"/api/events/{result.event.event_id}")]
         if result.replayed:

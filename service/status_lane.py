@@ -20,7 +20,7 @@ import re
 from datetime import date
 
 from events import queries
-from service.api.blueprint import json_text
+from service.api.blueprint import json_bytes
 from service.api.caching import CACHE_CONTROL, etag
 from service.lane import Lane
 from service.ratelimit import READ_COUNTED
@@ -50,8 +50,7 @@ class StatusLane(Lane):
         position, entry = self.services.store.status_on(slug, day.isoformat())
         if entry is None:  # the projection is behind: Flask's view folds the events
             return None
-        body = json_text(queries.status(self.services.store, slug, day, None, entry))
-        body = body if isinstance(body, bytes) else body.encode()
+        body = json_bytes(queries.status(self.services.store, slug, day, None, entry))
         tag = etag(position, path, [("as_of", as_of)] if as_of else [], "json", None if as_of else day)
         verdict = self.limiter.count_read(environ.get("REMOTE_ADDR") or "unknown")
         if verdict is not None and not verdict.allowed:

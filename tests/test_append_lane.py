@@ -208,7 +208,7 @@ def test_an_answer_the_lane_cannot_make_is_made_by_flask_from_the_stored_event(p
     def failing(body):
         raise RuntimeError("no answer")
 
-    monkeypatch.setattr("service.append_lane.json_text", failing)
+    monkeypatch.setattr("service.append_lane.json_bytes", failing)
     answer = _post(laned, flask_only, BEGUN, _visit(1))
     assert answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers  # appended once, not replayed
     assert _rows(laned) == _rows(flask_only)

@@ -93,6 +93,12 @@ def json_text(body: object) -> bytes | str:
         return json.dumps(body)
 
 
+def json_bytes(body: object) -> bytes:
+    """`json_text` as bytes, for the lanes in front of Flask, which send the body themselves."""
+    text = json_text(body)
+    return text if isinstance(text, bytes) else text.encode()
+
+
 def services():
     """The app's store and registry."""
     return current_app.extensions["timeline"]
