@@ -238,12 +238,14 @@ def test_a_load_in_many_small_batches_stores_what_one_batch_stores(tmp_path, his
     assert _dump(small) == _dump(whole)
 
 
-def test_reuse_remakes_rows_from_an_earlier_day_a_new_event_lands_on(tmp_path, history):
+def test_reuse_remakes_rows_from_an_earlier_day_a_new_event_lands_on(tmp_path, history, monkeypatch):
     """A new event on a day that already had events, far back in the stream: every row from that day's is made
     again (its entry now shows the new event), rows before it are kept."""
+    from events.projections import by_date
     from events.projections.incremental import StreamProjector
     from events.projections.status import projection_of
 
+    monkeypatch.setattr(by_date, "CHUNK", 16)  # rows small enough that these 60-event streams have several
     path, registry = history
     store = _store(tmp_path / "early.db", registry)
     assert load_lines(store, registry, path.read_text().splitlines(), recorded_by="bench").ok
