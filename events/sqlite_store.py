@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from datetime import date, datetime
@@ -784,7 +785,16 @@ class SQLiteStore:
         stored = self._query("SELECT s.stream_version FROM authority_status s WHERE s.authority = ? AND EXISTS "
                              "(SELECT 1 FROM status_by_date d WHERE d.authority = s.authority)", (authority,))
         events = self.read_stream(authority)
-        return since(events, stored[0][0]) if since is not None and stored else project(events)
+        return since(events, stored[0][0], partial(self._status_row, authority)) \
+            if since is not None and stored else project(events)
+
+    def _status_row(self, authority: str, valid_from: str) -> bytes | None:
+        """The stored status row of the stream starting on a day, if there is one. Read apart from the stored
+        version: a row written meanwhile is from a longer stream, and a projection made from the stream as it
+        was is then not written (see `_project_idle`), or is made in the transaction that writes it."""
+        rows = self._query("SELECT entry FROM status_by_date WHERE authority = ? AND valid_from = ?",
+                           (authority, valid_from))
+        return rows[0][0] if rows else None
 
     def _write_projection(self, authority: str, projection: Projection) -> None:
         """Store a projection; a projection of the stream as it now stands takes the stream off the due list."""

@@ -15,6 +15,7 @@ import pytest
 
 from bench import generate
 from events.appending import append_event
+from events.projections import by_date
 from events.projections.by_date import first_changed_day, status_by_date
 from events.projections.fold import fold
 from events.projections.incremental import StreamProjector
@@ -88,6 +89,47 @@ def test_an_append_after_the_last_date_remakes_only_the_last_chunk(tmp_path):
     assert len(since.status_by_date) < len(whole.status_by_date)
     assert since.status_by_date_from == since.status_by_date[0][0]
     assert since.status == whole.status and since.concerns == whole.concerns
+
+
+def _hundred_events(tmp_path, today: date) -> tuple[SQLiteStore, Registry, str]:
+    """One generated stream of 100 events, appended and projected: its store, registry and slug."""
+    out = tmp_path / "h.ndjson"
+    registry = Registry.load(generate.write(out, 1, 100, seed=3))
+    upgrade(str(tmp_path / "t.db"), registry)
+    store = SQLiteStore(tmp_path / "t.db", clock=StepClock(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    store.projector_for = lambda authority: StreamProjector(authority, today)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    for body in lines:
+        append_event(store, registry, body.pop("authority"), body, recorded_by="test")
+    store.project_due()
+    return store, registry, store.authorities_with_events()[0]
+
+
+def test_a_stored_rows_entries_before_the_changed_day_are_kept_not_made_again(tmp_path, monkeypatch):
+    today = date(2026, 11, 23)
+    store, registry, slug = _hundred_events(tmp_path, today)
+    days = len(status_by_date(slug, resolve(store.read_stream(slug))).days)
+    assert days % by_date.CHUNK > 0  # the new day's row starts earlier: without the stored entries, more are made
+    made = []
+    real_entry = by_date._entry
+    monkeypatch.setattr(by_date, "_entry", lambda *a, **k: made.append(1) or real_entry(*a, **k))
+    body = {"kind": "diagnostic", "effective_on": "2026-11-20", "payload": {"provider": "LGA", "title": "Peer review"},
+            "source": {"title": "A peer review"}}
+    append_event(store, registry, slug, body, recorded_by="test")
+    store.project_due()
+    assert len(made) == 1  # the new day's entry only
+    assert _stored(store, slug) == _remade(store, slug, today)
+
+
+def test_a_stored_row_is_used_only_if_it_holds_the_same_days(tmp_path):
+    store, _, slug = _hundred_events(tmp_path, date(2026, 11, 23))
+    views = resolve(store.read_stream(slug))
+    whole = status_by_date(slug, views)
+    since = whole.days[-1]
+    assert whole.days.index(since) % by_date.CHUNK > 0 and len(whole.rows) > 2
+    kept = by_date.status_rows_from(slug, views, since, lambda day: whole.rows[-1][1])
+    other = by_date.status_rows_from(slug, views, since, lambda day: whole.rows[0][1])  # a row of other days
+    assert kept.rows == other.rows == whole.rows[-len(kept.rows):]
 
 
 def test_a_retraction_changes_entries_from_its_targets_date(seeded_store):

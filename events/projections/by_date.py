@@ -14,6 +14,7 @@ import json
 import threading
 import zlib
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -169,15 +170,31 @@ class StatusRows:
         return replace(self.state, as_of=today)  # status_document reads a state, never changes it
 
 
-def status_rows_from(authority: str, views: list[View], since: date) -> StatusRows:
+def status_rows_from(authority: str, views: list[View], since: date,
+                     stored_row: Callable[[str], bytes | None] | None = None) -> StatusRows:
     """The stored rows that can differ once entries from `since` on have changed.
 
     Entries before `since` depend only on events effective before it, so they
     stand; the chunk holding the first day on or after `since` and every later
     one are made again (the chunks before it are the same whichever way they were made).
+    `stored_row(day)` gives the stored row starting on `day` (or None): the entries
+    it holds for days before `since` are taken from it rather than made again.
     """
     active, days = _active_days(views)
-    return _walk(authority, active, days, bisect_left(days, since, lo=1) // CHUNK * CHUNK)
+    changed = bisect_left(days, since, lo=1)
+    start = changed // CHUNK * CHUNK
+    kept = _kept_lines(stored_row, days[start:changed]) if stored_row and start < changed else []
+    return _walk(authority, active, days, start, kept)
+
+
+def _kept_lines(stored_row: Callable[[str], bytes | None], days: list[date]) -> list[bytes]:
+    """The stored entries for `days` (the first days of a row, none changed), if the stored row holds them."""
+    names = [d.isoformat() for d in days]
+    stored = stored_row(names[0])
+    if stored is None:
+        return []
+    parts = stored_text(stored).split(b"\n", len(names) + 1)
+    return parts[1:len(names) + 1] if json.loads(parts[0])[:len(names)] == names else []
 
 
 def _active_days(views: list[View]) -> tuple[list[View], list[date]]:
@@ -191,8 +208,10 @@ def _active_days(views: list[View]) -> tuple[list[View], list[date]]:
     return active, days
 
 
-def _walk(authority: str, active: list[View], days: list[date], start: int) -> StatusRows:
-    """Fold every active event; the rows of the entries from day number `start` (a chunk's first) on."""
+def _walk(authority: str, active: list[View], days: list[date], start: int,
+          kept: Sequence[bytes] = ()) -> StatusRows:
+    """Fold every active event; the rows of the entries from day number `start` (a chunk's first) on, the first
+    of them `kept` as stored."""
     state = Fold(as_of=BEFORE_ANY)
     memo: dict = {}  # what stays the same from one entry to the next (see status_document)
     lines, index = [], 0
@@ -200,9 +219,11 @@ def _walk(authority: str, active: list[View], days: list[date], start: int) -> S
         while number and index < len(active) and active[index].effective.first == day:
             step(state, active[index])
             index += 1
-        if number >= start:
+        if number - start >= len(kept):
             state.as_of = day
             lines.append(_line(_entry(authority, state, memo)))
+        elif number >= start:  # the memo needs no entry made meanwhile: it checks what it holds against the state
+            lines.append(kept[number - start])
     names = [d.isoformat() for d in days[start:]]
     rows = [(names[i], _compress(names[i:i + CHUNK], lines[i:i + CHUNK])) for i in range(0, len(lines), CHUNK)]
     return StatusRows(names[0] if names else date.max.isoformat(), rows, state, days)
