@@ -639,26 +639,6 @@ def m016_concern_event_id_derived(db: Database) -> None:
         db.execute(f"CREATE VIEW {name} AS {select}")
 
 
-# The event id is concern_id up to its last colon: what is left when the trailing number and the colon
-# before it are taken off (event ids may hold colons themselves; the number never does).
-CONCERNS_M016 = """
-    CREATE TABLE concerns (
-        concern_id TEXT NOT NULL,
-        authority TEXT NOT NULL REFERENCES authorities (slug),
-        event_id TEXT GENERATED ALWAYS AS (substr(concern_id, 1, length(rtrim(concern_id, '0123456789')) - 1))
-            VIRTUAL REFERENCES events (event_id),
-        kind TEXT NOT NULL,
-        text TEXT NOT NULL,
-        section TEXT,
-        timescale TEXT,
-        opened_on TEXT NOT NULL,
-        due_on TEXT,
-        state TEXT NOT NULL,
-        closed_on TEXT,
-        closed_by_event_id TEXT REFERENCES events (event_id),
-        PRIMARY KEY (authority, concern_id)
-    ) WITHOUT ROWID"""
-
 # Projection tables as m010 leaves them: m008's, each stored in its primary key's order, the key led by the
 # authority every query of them names, so neither needs a second index.
 _PROJECTIONS_BY_AUTHORITY = {
@@ -691,6 +671,15 @@ _PROJECTIONS_BY_AUTHORITY = {
             PRIMARY KEY (authority, event_id, area)
         ) WITHOUT ROWID""",
 }
+
+
+# m016's concerns: m010's, with the event id generated from concern_id rather than stored. It is concern_id
+# up to its last colon: what is left when the trailing number and the colon before it are taken off (event
+# ids may hold colons themselves; the number never does).
+CONCERNS_M016 = _PROJECTIONS_BY_AUTHORITY["concerns"].replace(
+    "event_id TEXT NOT NULL REFERENCES events (event_id)",
+    "event_id TEXT GENERATED ALWAYS AS (substr(concern_id, 1, length(rtrim(concern_id, '0123456789')) - 1)) "
+    "VIRTUAL REFERENCES events (event_id)")
 
 
 def _projections_by_authority(db: Database) -> None:

@@ -7,6 +7,7 @@ import json
 import uuid
 import zlib
 from datetime import date
+from pathlib import Path
 
 from bench import generate
 from events import rebuild_check
@@ -25,14 +26,21 @@ M015 = "m015_status_by_date_32"
 M016 = "m016_concern_event_id_derived"
 
 
-def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path, monkeypatch):
+def _loaded_before(tmp_path, migration: str, seed: int, authorities: int = 3) -> tuple[SQLiteStore, Registry, Path]:
+    """A database as the schema stood before `migration`, holding a generated history (70 events a stream,
+    at tmp_path / "history.ndjson") loaded by today's code: (store, registry, path)."""
     out = tmp_path / "history.ndjson"
-    registry = Registry.load(generate.write(out, 3, 70, seed=11))
+    registry = Registry.load(generate.write(out, authorities, 70, seed=seed))
     path = tmp_path / "old.db"
-    schema_before(path, M009, registry)
+    schema_before(path, migration, registry)
     store = SQLiteStore(path)
-    monkeypatch.setattr(by_date, "CHUNK", 8)  # rows as the code before m009 wrote them
     assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok
+    return store, registry, path
+
+
+def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path, monkeypatch):
+    monkeypatch.setattr(by_date, "CHUNK", 8)  # rows as the code before m009 wrote them
+    store, registry, path = _loaded_before(tmp_path, M009, seed=11)
     monkeypatch.undo()
     old_sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'status_by_date'").fetchone()[0]
     assert "WITHOUT ROWID" in old_sql
@@ -55,12 +63,7 @@ def test_m009_converts_an_existing_database_without_changing_an_answer(tmp_path,
 
 
 def test_m014_recompresses_zlib_rows_keeping_their_text_and_every_answer(tmp_path):
-    out = tmp_path / "history.ndjson"
-    registry = Registry.load(generate.write(out, 3, 70, seed=12))
-    path = tmp_path / "old.db"
-    schema_before(path, M014, registry)
-    store = SQLiteStore(path)
-    assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok
+    store, registry, path = _loaded_before(tmp_path, M014, seed=12)
     # The rows as the code before m014 wrote them: the same text, zlib level 6.
     texts = dict(store.db.execute("SELECT id, entry FROM status_by_date").fetchall())
     texts = {row_id: by_date.stored_text(entry) for row_id, entry in texts.items()}
@@ -89,13 +92,8 @@ def _rows_by_date(store, slug: str) -> list[tuple]:
 
 
 def test_m015_regroups_rows_of_16_to_32_without_changing_an_answer(tmp_path, monkeypatch):
-    out = tmp_path / "history.ndjson"
-    registry = Registry.load(generate.write(out, 3, 70, seed=13))
-    path = tmp_path / "old.db"
-    schema_before(path, M015, registry)
-    store = SQLiteStore(path)
     monkeypatch.setattr(by_date, "CHUNK", 16)  # rows as the code before m015 wrote them
-    assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok
+    store, registry, path = _loaded_before(tmp_path, M015, seed=13)
     monkeypatch.undo()
     old_rows = store.db.execute("SELECT count(*) FROM status_by_date").fetchone()[0]
     store.close()
@@ -113,12 +111,7 @@ def test_m015_regroups_rows_of_16_to_32_without_changing_an_answer(tmp_path, mon
 
 
 def test_m015_leaves_rows_already_of_32_as_they_are(tmp_path):
-    out = tmp_path / "history.ndjson"
-    registry = Registry.load(generate.write(out, 2, 70, seed=14))
-    path = tmp_path / "old.db"
-    schema_before(path, M015, registry)
-    store = SQLiteStore(path)
-    assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok
+    store, registry, path = _loaded_before(tmp_path, M015, seed=14, authorities=2)
     ids = store.db.execute("SELECT id, authority, valid_from FROM status_by_date ORDER BY id").fetchall()
     store.close()
 
@@ -129,12 +122,7 @@ def test_m015_leaves_rows_already_of_32_as_they_are(tmp_path):
 
 
 def test_m016_derives_each_concerns_event_id_keeping_every_row(tmp_path):
-    out = tmp_path / "history.ndjson"
-    registry = Registry.load(generate.write(out, 3, 70, seed=15))
-    path = tmp_path / "old.db"
-    schema_before(path, M016, registry)
-    store = SQLiteStore(path)
-    assert load_lines(store, registry, out.read_text().splitlines(), recorded_by="old").ok
+    store, registry, path = _loaded_before(tmp_path, M016, seed=15)
     before = store.db.execute("SELECT * FROM concerns ORDER BY authority, concern_id").fetchall()
     assert len(before) > 50
     store.close()
@@ -147,7 +135,7 @@ def test_m016_derives_each_concerns_event_id_keeping_every_row(tmp_path):
     assert generated == ["event_id"]
     assert store.db.execute("SELECT count(*) FROM open_concerns").fetchone()[0] > 0  # the views are back
     # A new event's projection writes its concerns in the new shape, and the nightly check finds them right.
-    again = _another_inspection(out)
+    again = _another_inspection(tmp_path / "history.ndjson")
     assert load_lines(store, registry, [json.dumps(again)], recorded_by="new").appended == 1
     opened = store.db.execute("SELECT concern_id FROM concerns WHERE event_id = ? ORDER BY concern_id",
                               [again["event_id"]]).fetchall()
