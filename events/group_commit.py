@@ -15,6 +15,17 @@ request. So:
   (or the transaction) fails, every request in it gets the error, and nothing
   in it was stored.
 
+Given the WAL's path, the writer commits without SQLite's fsync
+(`synchronous=NORMAL`, for its own connection only) and syncs the WAL itself
+once it has let go of the writers' lock, before it answers anyone. A commit
+is durable once the WAL frames it wrote are on disk, and the sync puts them
+there, as SQLite's own fsync at COMMIT does (with FULL). Out of the lock, the
+sync no longer makes the other processes' writers wait: under append load
+the lock was held for the fsync as long as for the statements. WAL mode keeps
+transactions in order, so a later commit cannot outlive an earlier one; a
+checkpoint syncs the WAL first (with NORMAL as with FULL). If the sync fails,
+every request in the group gets its error, as when COMMIT fails.
+
 Once work has been committed (or `wake` called) and none has come for
 `QUIET_SECONDS`, the writer runs `idle(True, locked)` (the store makes due
 projections there), round after round until it says there is nothing left or
@@ -38,6 +49,7 @@ from concurrent.futures import Future
 from typing import ContextManager, TypeVar
 
 T = TypeVar("T")
+Outcome = tuple[Future, object, "BaseException | None"]  # a piece of work's future, and its value or error
 MAX_GROUP = 64  # pieces of work per transaction: bounds how long one transaction holds the write lock
 # How long the queue must stay empty before idle work runs: appends come first, and a pause this long
 # means the clients answered by the last commit have not come back with more. Work put off meanwhile is
@@ -50,9 +62,11 @@ class GroupCommitter:
     """A writer thread running submitted work on its own connection, a group per transaction."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
-                 idle: Callable[[bool, Callable[[], ContextManager]], int] = lambda quiet, locked: 0):
+                 idle: Callable[[bool, Callable[[], ContextManager]], int] = lambda quiet, locked: 0,
+                 wal_path: str | None = None):
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
+        self._wal_path = wal_path  # commits synced here, out of the lock (see the module), when in WAL mode
         self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
         self._lock_fd: int | None = None
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()  # None: wake
@@ -81,6 +95,9 @@ class GroupCommitter:
 
     def _run(self) -> None:
         conn = self._connect()
+        sync_wal = self._wal_path is not None and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        if sync_wal:
+            conn.execute("PRAGMA synchronous = NORMAL")
         lock = self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         idle_due = False  # set by each commit (what was committed may have left idle work) and by `wake`
         quiet_from = 0.0  # when the last work (or the wake-up that found none due) came: idle work waits for a pause
@@ -112,16 +129,31 @@ class GroupCommitter:
                             break
                         if item is not None:
                             group.append(item)
-                    self._commit(conn, group)
+                    outcomes = self._commit(conn, group)
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
                     quiet_from = time.monotonic()
+                if sync_wal:
+                    self._sync_wal()
             except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
                 for _, future in group:
                     if not future.done():
                         future.set_exception(exc)
             else:
+                for future, value, error in outcomes:
+                    if error is None:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(error)
                 self._run_idle(quiet=False)
+
+    def _sync_wal(self) -> None:
+        """Put what has been written to the WAL on disk (the commit's durability; see the module)."""
+        fd = os.open(self._wal_path, os.O_RDONLY)  # opened each time: a file checkpointed away is not synced
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -141,12 +173,12 @@ class GroupCommitter:
             return False
 
     @staticmethod
-    def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> None:
+    def _commit(conn: sqlite3.Connection, group: list[tuple[Callable[[], object], Future]]) -> list[Outcome]:
+        """Run the group in one transaction; each piece's outcome, to be answered once the commit is durable."""
         conn.execute("BEGIN IMMEDIATE")
         if len(group) == 1:  # alone, the transaction is the piece's own: no savepoint to pay for (two statements)
-            GroupCommitter._commit_alone(conn, *group[0])
-            return
-        outcomes: list[tuple[Future, object, BaseException | None]] = []
+            return [GroupCommitter._commit_alone(conn, *group[0])]
+        outcomes: list[Outcome] = []
         try:
             for work, future in group:
                 try:
@@ -162,27 +194,22 @@ class GroupCommitter:
         except BaseException:
             rollback_if_open(conn)
             raise
-        for future, value, error in outcomes:
-            if error is None:
-                future.set_result(value)
-            else:
-                future.set_exception(error)
+        return outcomes
 
     @staticmethod
-    def _commit_alone(conn: sqlite3.Connection, work: Callable[[], object], future: Future) -> None:
+    def _commit_alone(conn: sqlite3.Connection, work: Callable[[], object], future: Future) -> Outcome:
         """Run one piece of work in the transaction just begun: committed if it returns, rolled back if it raises."""
         try:
             try:
                 value = work()
             except Exception as exc:  # noqa: BLE001 - this work's failure, answered to its caller
                 rollback_if_open(conn)
-                future.set_exception(exc)
-                return
+                return future, None, exc
             conn.execute("COMMIT")
         except BaseException:
             rollback_if_open(conn)
             raise
-        future.set_result(value)
+        return future, value, None
 
 
 @contextmanager

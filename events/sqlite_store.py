@@ -1,8 +1,10 @@
 """The SQLite backend of `EventStore`: the only module that writes SQL for the store.
 
 One connection per thread (gunicorn threads each get their own), WAL journal,
-`synchronous=FULL` so an acknowledged append survives power loss, and a busy
-timeout so concurrent writers queue instead of failing.
+`synchronous=FULL` so an acknowledged append survives power loss (the web
+service's group-commit writer syncs the WAL itself, after its commit and
+before any answer: events.group_commit), and a busy timeout so concurrent
+writers queue instead of failing.
 """
 from __future__ import annotations
 
@@ -364,7 +366,7 @@ class SQLiteStore:
         with self._committer_lock:
             if self._committer is None or not self._committer.usable:
                 self._committer = GroupCommitter(lambda: self.db.conn, f"{self.path}-writer.lock",
-                                                 idle=self._project_idle)
+                                                 idle=self._project_idle, wal_path=f"{self.path}-wal")
             return self._committer
 
     def _append_here(self, authority: str, event: NewEvent, expected_version: int | None,

@@ -6,12 +6,15 @@ backend (tests/test_store_contract.py); these pin down the writer itself.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
 
 import pytest
 
+from events import group_commit
 from events.group_commit import GroupCommitter
 from events.sqlite_store import connect
 
@@ -25,7 +28,8 @@ def path(tmp_path) -> str:
     return path
 
 
-def _committer(path: str, statements: list | None = None, idle=lambda quiet, locked: 0) -> tuple[GroupCommitter, dict]:
+def _committer(path: str, statements: list | None = None, idle=lambda quiet, locked: 0,
+               wal_path: str | None = None) -> tuple[GroupCommitter, dict]:
     holder = {}
 
     def open_connection():
@@ -34,7 +38,7 @@ def _committer(path: str, statements: list | None = None, idle=lambda quiet, loc
             holder["conn"].set_trace_callback(statements.append)  # every statement the writer runs
         return holder["conn"]
 
-    return GroupCommitter(open_connection, path + "-writer.lock", idle=idle), holder
+    return GroupCommitter(open_connection, path + "-writer.lock", idle=idle, wal_path=wal_path), holder
 
 
 def _count(path: str) -> int:
@@ -158,9 +162,6 @@ def test_a_wake_up_brings_idle_work_on_though_nothing_was_committed_and_more_wak
 
 
 def test_idle_work_runs_without_the_writers_lock_and_takes_it_to_write(path):
-    import fcntl
-    import os
-
     seen: list[tuple[bool, bool]] = []
     other = os.open(path + "-writer.lock", os.O_RDWR | os.O_CREAT)  # another process's writer, as it were
 
@@ -203,3 +204,55 @@ def test_a_piece_alone_in_its_group_commits_without_a_savepoint_and_a_failure_le
     assert _count(path) == 1
     assert statements == ["BEGIN IMMEDIATE", "INSERT INTO t (x) VALUES (1)", "ROLLBACK",
                           "BEGIN IMMEDIATE", "INSERT INTO t (x) VALUES (2)", "COMMIT"]
+
+
+def test_given_the_wal_a_group_is_answered_only_once_the_wal_is_synced_after_the_lock_is_let_go(path, monkeypatch):
+    syncing, release, synced = threading.Event(), threading.Event(), []
+    real_sync = os.fdatasync
+
+    def fdatasync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        syncing.set()
+        release.wait(10)
+        real_sync(fd)
+
+    monkeypatch.setattr(group_commit.os, "fdatasync", fdatasync)
+    committer, holder = _committer(path, wal_path=path + "-wal")
+    answers = []
+    writer = threading.Thread(target=lambda: answers.append(
+        committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (1)").rowcount)))
+    writer.start()
+    assert syncing.wait(10)
+    other = os.open(path + "-writer.lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the other writers' lock is free during the sync
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
+    assert _count(path) == 1 and answers == []  # committed, not yet answered
+    release.set()
+    writer.join(10)
+    assert answers == [1] and synced == [os.path.realpath(path + "-wal")]
+    # SQLite's own sync at COMMIT is off for this connection only: the sync above stands in for it.
+    assert committer.submit(lambda: holder["conn"].execute("PRAGMA synchronous").fetchone()[0]) == 1
+    assert connect(path).execute("PRAGMA synchronous").fetchone()[0] == 2  # a connection of the store's own
+
+
+def test_a_failed_wal_sync_answers_every_piece_of_its_group_with_the_error(path, monkeypatch):
+    def fdatasync(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(group_commit.os, "fdatasync", fdatasync)
+    committer, holder = _committer(path, wal_path=path + "-wal")
+    with pytest.raises(OSError, match="Input/output error"):
+        committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (1)"))
+    monkeypatch.undo()
+    assert committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (2)").rowcount) == 1
+
+
+def test_without_the_wal_path_commits_keep_sqlites_own_sync(path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(group_commit.os, "fdatasync", synced.append)
+    committer, holder = _committer(path)
+    assert committer.submit(lambda: holder["conn"].execute("PRAGMA synchronous").fetchone()[0]) == 2
+    assert synced == []
