@@ -19,7 +19,7 @@ changes within seconds, and runs taken one after the other gave ratios from
 (their projections, made once they pause, would otherwise be made in Flask's
 turns), against the mean of the two. Each connection is opened anew every half
 second (see loadgen). The
-service runs exactly as deployed: real gunicorn, WAL with synchronous=FULL,
+service runs exactly as deployed: real gunicorn, WAL synced at every commit,
 every append validated, checked and durable.
 
 Generated files and databases are cached under bench/.data/ (gitignored). The
