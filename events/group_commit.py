@@ -16,15 +16,17 @@ request. So:
   in it was stored.
 
 Given the WAL's path, the writer commits without SQLite's fsync
-(`synchronous=NORMAL`, for its own connection only) and syncs the WAL itself
-once it has let go of the writers' lock, before it answers anyone. A commit
-is durable once the WAL frames it wrote are on disk, and the sync puts them
-there, as SQLite's own fsync at COMMIT does (with FULL). Out of the lock, the
-sync no longer makes the other processes' writers wait: under append load
-the lock was held for the fsync as long as for the statements. WAL mode keeps
-transactions in order, so a later commit cannot outlive an earlier one; a
-checkpoint syncs the WAL first (with NORMAL as with FULL). If the sync fails,
-every request in the group gets its error, as when COMMIT fails.
+(`synchronous=NORMAL`, for its own connection only), lets go of the writers'
+lock and hands the group to a sync thread, which syncs the WAL once for every
+group committed since its last sync began and only then answers them. A commit
+is durable once the WAL frames it wrote are on disk, and a sync begun after the
+commit puts them there, as SQLite's own fsync at COMMIT does (with FULL). So
+the other processes' writers no longer wait on this one's fsync, and this
+writer commits its next group while the last is being synced (under append
+load the fsync took as long as the statements). WAL mode keeps transactions in
+order, so a later commit cannot outlive an earlier one; a checkpoint syncs the
+WAL first (with NORMAL as with FULL). If a sync fails, every request it was to
+answer gets the error, as when COMMIT fails.
 
 Once work has been committed (or `wake` called) and none has come for
 `QUIET_SECONDS`, the writer runs `idle(True, locked)` (the store makes due
@@ -67,6 +69,7 @@ class GroupCommitter:
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
         self._wal_path = wal_path  # commits synced here, out of the lock (see the module), when in WAL mode
+        self._to_sync: queue.SimpleQueue[list] = queue.SimpleQueue()  # committed groups' outcomes, to sync and answer
         self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
         self._lock_fd: int | None = None
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()  # None: wake
@@ -98,6 +101,7 @@ class GroupCommitter:
         sync_wal = self._wal_path is not None and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         if sync_wal:
             conn.execute("PRAGMA synchronous = NORMAL")
+            threading.Thread(target=self._sync_and_answer, name="group-commit-sync", daemon=True).start()
         lock = self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         idle_due = False  # set by each commit (what was committed may have left idle work) and by `wake`
         quiet_from = 0.0  # when the last work (or the wake-up that found none due) came: idle work waits for a pause
@@ -133,19 +137,35 @@ class GroupCommitter:
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
                     quiet_from = time.monotonic()
-                if sync_wal:
-                    self._sync_wal()
             except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
                 for _, future in group:
                     if not future.done():
                         future.set_exception(exc)
             else:
-                for future, value, error in outcomes:
-                    if error is None:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(error)
+                if sync_wal:
+                    self._to_sync.put(outcomes)
+                else:
+                    _answer(outcomes)
                 self._run_idle(quiet=False)
+
+    def _sync_and_answer(self) -> None:
+        """The sync thread: sync the WAL once for every group committed meanwhile, then answer them."""
+        while True:
+            groups = [self._to_sync.get()]
+            while True:
+                try:
+                    groups.append(self._to_sync.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._sync_wal()
+            except BaseException as exc:  # noqa: BLE001 - the syncer must outlive any one sync
+                for outcomes in groups:
+                    for future, _, error in outcomes:
+                        future.set_exception(error or exc)  # a piece refused (rolled back) keeps its own error
+                continue
+            for outcomes in groups:
+                _answer(outcomes)
 
     def _sync_wal(self) -> None:
         """Put what has been written to the WAL on disk (the commit's durability; see the module)."""
@@ -236,3 +256,12 @@ def rollback_if_open(conn: sqlite3.Connection) -> None:
     """End a failed transaction, if the failure has not ended it already (a failed COMMIT leaves it open)."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _answer(outcomes: list[Outcome]) -> None:
+    """Give each piece of work its value or its error."""
+    for future, value, error in outcomes:
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)

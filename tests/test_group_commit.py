@@ -238,6 +238,42 @@ def test_given_the_wal_a_group_is_answered_only_once_the_wal_is_synced_after_the
     assert connect(path).execute("PRAGMA synchronous").fetchone()[0] == 2  # a connection of the store's own
 
 
+def test_the_next_group_commits_during_a_sync_and_is_answered_only_by_a_sync_begun_after_it(path, monkeypatch):
+    gates = [threading.Event(), threading.Event()]
+    calls: list[int] = []  # rows committed when each sync began
+    real_sync = os.fdatasync
+
+    def fdatasync(fd):
+        calls.append(_count(path))
+        gates[len(calls) - 1].wait(10)
+        real_sync(fd)
+
+    monkeypatch.setattr(group_commit.os, "fdatasync", fdatasync)
+    committer, holder = _committer(path, wal_path=path + "-wal")
+    answers: dict[int, int] = {}
+
+    def append(x):
+        answers[x] = committer.submit(lambda: holder["conn"].execute("INSERT INTO t (x) VALUES (?)", (x,)).rowcount)
+
+    first = threading.Thread(target=append, args=(1,))
+    first.start()
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = threading.Thread(target=append, args=(2,))
+    second.start()
+    while _count(path) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _count(path) == 2 and calls == [1] and answers == {}  # committed while the first sync runs
+    gates[0].set()
+    first.join(10)
+    time.sleep(0.1)
+    assert answers == {1: 1}  # the first sync began before the second commit: it answers only the first
+    gates[1].set()
+    second.join(10)
+    assert answers == {1: 1, 2: 1} and calls == [1, 2]
+
+
 def test_a_failed_wal_sync_answers_every_piece_of_its_group_with_the_error(path, monkeypatch):
     def fdatasync(fd):
         raise OSError(5, "Input/output error")
