@@ -806,9 +806,7 @@ class SQLiteStore:
         conn.execute("DELETE FROM authority_status WHERE authority = ?", (authority,))
         status = json.dumps(projection.status["status"], separators=(",", ":"))
         _insert_rows(conn, "authority_status", [dict(projection.status, authority=authority, status=status)])
-        if self._concern_derived is None:
-            self._concern_derived = ("event_id",) if _derived_concern_event_id(self.db) else ()
-        _replace_rows(conn, "concerns", ("concern_id",), authority, projection.concerns, self._concern_derived)
+        self._replace_concerns(authority, projection.concerns)
         _replace_rows(conn, "judgements", ("event_id", "area"), authority, projection.judgements)
         if projection.status_by_date_from is None:
             conn.execute("DELETE FROM status_by_date WHERE authority = ?", (authority,))
@@ -817,6 +815,20 @@ class SQLiteStore:
                          (authority, projection.status_by_date_from))
         conn.executemany("INSERT INTO status_by_date (authority, valid_from, entry) VALUES (?, ?, ?)",
                          [(authority, day, entry) for day, entry in projection.status_by_date])
+
+    def _replace_concerns(self, authority: str, rows: list[dict]) -> None:
+        """The authority's concern rows, written in the table's shape: its event id generated (m016) or stored."""
+        if self._concern_derived is None:
+            self._concern_derived = ("event_id",) if _derived_concern_event_id(self.db) else ()
+        try:
+            _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
+        except sqlite3.DatabaseError:
+            # The table may have been migrated since it was looked at (m016 by another process): look again.
+            derived, self._concern_derived = self._concern_derived, None
+            self._concern_derived = ("event_id",) if _derived_concern_event_id(self.db) else ()
+            if derived == self._concern_derived:
+                raise
+            _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""

@@ -150,3 +150,13 @@ def _another_inspection(history) -> dict:
         if event["kind"] == "inspection" and event["payload"].get("recommendations"):
             return dict(event, event_id=str(uuid.uuid4()))
     raise AssertionError("no inspection with recommendations in the history")
+
+
+def test_a_store_in_use_when_m016_runs_elsewhere_writes_concerns_in_the_new_shape(tmp_path):
+    store, registry, path = _loaded_before(tmp_path, M016, seed=16)  # its concerns written with the event id
+    assert M016 in upgrade(str(path), registry)  # by another connection, as another process would
+    again = _another_inspection(tmp_path / "history.ndjson")
+    assert load_lines(store, registry, [json.dumps(again)], recorded_by="new").appended == 1
+    store.project_due()
+    assert store.db.execute("SELECT count(*) FROM concerns WHERE event_id = ?", [again["event_id"]]).fetchone()[0] \
+        == len(again["payload"]["recommendations"])
