@@ -186,11 +186,6 @@ def _replace_rows(conn: sqlite3.Connection, table: str, key: tuple[str, ...], au
     _insert_rows(conn, table, [dict(((columns[i], row[i]) for i in written), authority=authority) for row in added])
 
 
-def _derived_concern_event_id(db: Database) -> bool:
-    """True once m016 has made concerns.event_id a column generated from concern_id."""
-    return any(row[1] == "event_id" and row[6] for row in db.execute("PRAGMA table_xinfo(concerns)"))
-
-
 def _row_to_token(row: tuple) -> Token:
     name, created_at, revoked_at, authorities, scope, token_hash = row
     return Token(name, created_at, revoked_at, tuple(json.loads(authorities)) if authorities is not None else None,
@@ -819,16 +814,20 @@ class SQLiteStore:
     def _replace_concerns(self, authority: str, rows: list[dict]) -> None:
         """The authority's concern rows, written in the table's shape: its event id generated (m016) or stored."""
         if self._concern_derived is None:
-            self._concern_derived = ("event_id",) if _derived_concern_event_id(self.db) else ()
+            self._concern_derived = self._concern_generated()
         try:
             _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
         except sqlite3.DatabaseError:
             # The table may have been migrated since it was looked at (m016 by another process): look again.
-            derived, self._concern_derived = self._concern_derived, None
-            self._concern_derived = ("event_id",) if _derived_concern_event_id(self.db) else ()
+            derived, self._concern_derived = self._concern_derived, self._concern_generated()
             if derived == self._concern_derived:
                 raise
             _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
+
+    def _concern_generated(self) -> tuple[str, ...]:
+        """The concerns table's generated columns: its event id once m016 has run, else none."""
+        generated = (row[1] for row in self.db.execute("PRAGMA table_xinfo(concerns)") if row[6])
+        return ("event_id",) if "event_id" in generated else ()
 
     def status_entry(self, authority: str, as_of: str) -> bytes | None:
         """The stored status chunk holding the entry in force on a day (see projections.by_date), or None."""
