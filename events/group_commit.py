@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 
 
 class GroupCommitter:
-    """A writer thread running submitted work on its own connection, a group per transaction."""
+    """A writer thread running submitted work on its own connection, a group per transaction (and, given the
+    WAL's path, a thread that syncs it before the groups are answered)."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str,
                  idle: Callable[[bool, Callable[[], ContextManager]], int] = lambda quiet, locked: 0,
@@ -69,7 +70,7 @@ class GroupCommitter:
         self._connect = connect  # called on the writer thread: the connection it returns is used there only
         self._lock_path = lock_path
         self._wal_path = wal_path  # commits synced here, out of the lock (see the module), when in WAL mode
-        self._to_sync: queue.SimpleQueue[list] = queue.SimpleQueue()  # committed groups' outcomes, to sync and answer
+        self._to_sync: queue.SimpleQueue[list[Outcome]] = queue.SimpleQueue()  # committed groups' outcomes, to sync and answer
         self._idle = idle  # run on the writer thread (quiet: appends paused); returns how much it did
         self._lock_fd: int | None = None
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()  # None: wake
