@@ -32,6 +32,16 @@ class StoredEvent:
     payload: dict
     source: dict
 
+    def envelope(self) -> dict:
+        """The envelope as JSON-able data for serialising at once: it shares payload, source and occurred with
+        the event, so nothing may change it (`to_dict` gives a copy). An append's answer is made this way:
+        copying the payload and source for it was 4% of an append's time holding the GIL."""
+        return {"event_id": self.event_id, "authority": self.authority, "version": self.version,
+                "position": self.position, "kind": self.kind, "schema_version": self.schema_version,
+                "effective_on": self.effective_on, "date_precision": self.date_precision,
+                "occurred": self.occurred, "recorded_at": self.recorded_at, "recorded_by": self.recorded_by,
+                "payload": self.payload, "source": self.source}
+
     def to_dict(self) -> dict:
         """The envelope as plain JSON-able data, a copy the caller may change."""
         # What asdict gives, at a twentieth of its cost (1 µs against 19: it deep-copies field by field):

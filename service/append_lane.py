@@ -127,7 +127,7 @@ class AppendLane(Lane):
 
     def _created(self, environ: dict, result: AppendResult, verdict) -> tuple[str, list[tuple[str, str]], bytes]:
         """The 201 the view sends for an append: the event, where it lives, whether it was a retry's replay."""
-        body = json_bytes(result.event.to_dict())
+        body = json_bytes(result.event.envelope())
         header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                        ("Location", f"/api/events/{result.event.event_id}")]
         if result.replayed:

@@ -189,4 +189,4 @@ def post_event(slug):
     headers = {"Location": url_for("events.get_event", event_id=result.event.event_id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(result.event.to_dict(), 201, headers)
+    return json_response(result.event.envelope(), 201, headers)

@@ -50,7 +50,7 @@ def get_feed(after=0, limit=None, format_=None):
     etag = etag_for(last if len(found) == size else upto, fmt)
     args = {"after": last, "limit": size} | ({"format": format_} if format_ else {})
     headers = {"Link": f'<{url_for("events.get_feed", **args)}>; rel="next"'} if found else {}
-    return answer(fmt, etag, json_body=lambda: {"events": [e.to_dict() for e in found], "last_position": last},
+    return answer(fmt, etag, json_body=lambda: {"events": [e.envelope() for e in found], "last_position": last},
                   table=tables.FEED, items=lambda: (tables.event_record(e) for e in found), headers=headers)
 
 
