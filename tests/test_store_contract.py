@@ -792,8 +792,8 @@ def test_a_refused_counted_append_leaves_its_count_and_nothing_else(es, backend,
 
 @pytest.mark.parametrize("refusal", ["stale version", "reused key", "reused event id"])
 def test_a_refused_append_in_a_batch_leaves_the_batch_its_count_and_nothing_else(es, backend, location, refusal):
-    """Inside a batch (a load's transaction) each append has its own savepoint: one refused on a new stream takes
-    back the stream row it made first, keeps its count, and the appends either side of it commit with the batch."""
+    """Inside a batch (a load's transaction) an append refused on a new stream leaves nothing of itself but its
+    count, and the appends either side of it commit with the batch."""
     with es.batch():
         before = append(es, LEEDS, visit(), expected_version=0)
         refused = _refuse_on_a_new_stream(es, refusal)
@@ -801,6 +801,26 @@ def test_a_refused_append_in_a_batch_leaves_the_batch_its_count_and_nothing_else
     assert refused.rate_hits == 1
     assert [e.event_id for e in es.read_stream(LEEDS)] == [before.event.event_id, after.event.event_id]
     _assert_only_the_count_stands(backend, location, events=3)
+
+
+def test_an_append_failing_part_way_through_its_writes_in_a_batch_stores_nothing_of_the_batch(es, backend, location):
+    """A batch's appends take no savepoint each (the batch holds the write lock, so each checks before it writes).
+    One that fails after writing (here its hash link is refused, after its event row went in) must not leave those
+    writes to commit with the batch, even when the caller carries on after the error."""
+    with raw_sqlite(backend, location) as raw:
+        raw.execute("CREATE TRIGGER refuse_links BEFORE INSERT ON event_hashes BEGIN SELECT RAISE(ABORT, 'no'); END")
+    with pytest.raises(RuntimeError, match="nothing in the batch is stored"):
+        with es.batch():
+            with pytest.raises(sqlite3.IntegrityError):
+                append(es, LEEDS, visit(), expected_version=0)
+    with raw_sqlite(backend, location) as raw:
+        raw.execute("DROP TRIGGER refuse_links")
+        for table in ("events", "streams", "projection_due"):
+            assert raw.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+    # The store goes on: the next batch commits.
+    with es.batch():
+        append(es, LEEDS, visit(), expected_version=0)
+    assert [e.version for e in es.read_stream(LEEDS)] == [1]
 
 
 def _refuse_on_a_new_stream(es: EventStore, refusal: str) -> Exception:
