@@ -237,3 +237,6 @@ class EventStore(Protocol):
 
     def count_hit(self, bucket: str, window_start: int) -> int:
         """Count one request in a rate-limit bucket's window (shared by all processes); return the count."""
+
+    def close(self) -> None:
+        """Let go of what this thread holds open (its connection); the store opens it again if used."""

@@ -178,6 +178,28 @@ def test_rebuild_in_worker_processes_stores_what_appends_stored(tmp_path, histor
     assert _dump(store) == before
 
 
+def test_rebuild_in_this_process_writes_each_call_into_its_own_database(tmp_path, history):
+    """Without worker processes, each rebuild opens a store of its own on the database it was given: one kept from
+    an earlier call (as a worker process keeps its store for all its chunks) would rebuild the wrong database."""
+    from functools import partial
+
+    from events.rebuilding import rebuild_all
+
+    path, registry = history
+    lines = path.read_text().splitlines()
+    stores = {name: _store(tmp_path / f"{name}.db", registry) for name in ("first", "second")}
+    for name, store in stores.items():  # different histories: the second lacks the last line
+        assert load_lines(store, registry, lines if name == "first" else lines[:-1], recorded_by="bench").ok
+    before = {name: _dump(store) for name, store in stores.items()}
+    assert before["first"] != before["second"]
+    for store in stores.values():
+        with store.db.atomic():
+            for table in ("authority_status", "concerns", "judgements", "status_by_date"):
+                store.db.execute(f"DELETE FROM {table}")
+        assert rebuild_all(store, partial(SQLiteStore, store.path), date.today(), processes=1) == AUTHORITIES
+    assert {name: _dump(store) for name, store in stores.items()} == before
+
+
 def test_rebuild_remakes_a_projection_whose_stream_grew_meanwhile(tmp_path, history):
     from events.projections.status import projection_of
 
