@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from operator import itemgetter
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
@@ -35,6 +36,7 @@ from events.stored_json import decode
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
                           Token)
 
+T = TypeVar("T")
 _EVENT_COLUMNS = (
     "event_id, authority, version, position, kind, schema_version, effective_on, date_precision, "
     "occurred_start, occurred_end, recorded_at, recorded_by, payload, source"
@@ -506,16 +508,8 @@ class SQLiteStore:
         `body`, its canonical form if made."""
         new_link = link(event, GENESIS if state.stream_head is None else hash_hex(state.stream_head),
                         GENESIS if state.global_head is None else hash_hex(state.global_head), body)
-        if self._legacy_links is None:
-            self._legacy_links = _legacy_links(self.db)
-        try:
-            _insert_links(self.db, [new_link], self._legacy_links)
-        except sqlite3.DatabaseError:
-            # The table may have been migrated since it was looked at (m010 by another process): look again.
-            legacy, self._legacy_links = self._legacy_links, _legacy_links(self.db)
-            if legacy == self._legacy_links:
-                raise
-            _insert_links(self.db, [new_link], self._legacy_links)
+        self._in_table_shape("_legacy_links", lambda: _legacy_links(self.db),
+                             lambda legacy: _insert_links(self.db, [new_link], legacy))
 
     def restore(self, records: Iterable[dict], project: Callable[[str], Projector]) -> int:
         """Write exported records (`export_records`) into an empty store, keeping their recorded_at,
@@ -836,16 +830,26 @@ class SQLiteStore:
 
     def _replace_concerns(self, authority: str, rows: list[dict]) -> None:
         """The authority's concern rows, written in the table's shape: its event id generated (m016) or stored."""
-        if self._concern_derived is None:
-            self._concern_derived = self._concern_generated()
+        self._in_table_shape("_concern_derived", self._concern_generated,
+                             lambda derived: _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows,
+                                                           derived))
+
+    def _in_table_shape(self, attribute: str, look: Callable[[], T], write: Callable[[T], None]) -> None:
+        """`write` given a table's shape, as `look` finds it once and this store keeps in `attribute`. If the write
+        fails, the table may have been migrated since it was looked at (by another process: m010, m016), so it is
+        looked at again, and written again if its shape has changed."""
+        shape = getattr(self, attribute)
+        if shape is None:
+            shape = look()
+            setattr(self, attribute, shape)
         try:
-            _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
+            write(shape)
         except sqlite3.DatabaseError:
-            # The table may have been migrated since it was looked at (m016 by another process): look again.
-            derived, self._concern_derived = self._concern_derived, self._concern_generated()
-            if derived == self._concern_derived:
+            fresh = look()
+            setattr(self, attribute, fresh)
+            if fresh == shape:
                 raise
-            _replace_rows(self.db.conn, "concerns", ("concern_id",), authority, rows, self._concern_derived)
+            write(fresh)
 
     def _concern_generated(self) -> tuple[str, ...]:
         """The concerns table's generated columns: its event id once m016 has run, else none."""

@@ -1,6 +1,7 @@
 """m010 turns m005's event_hashes (four hex hashes a link) into today's (its own two, as bytes) in place."""
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 
@@ -94,3 +95,18 @@ def test_m010_refuses_links_whose_previous_hashes_it_would_drop(tmp_path):
     assert "global_prev" in [c[1] for c in conn.execute("PRAGMA table_info(event_hashes)")]
     assert M010 not in [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
     conn.close()
+
+
+def test_a_store_in_use_when_m010_runs_elsewhere_links_new_events_in_the_new_shape(tmp_path):
+    """A store that looked at event_hashes before m010 ran in another process looks again when its insert fails."""
+    old, registry, _ = _old(tmp_path)
+    first = json.loads((tmp_path / "history.ndjson").read_text().splitlines()[0])
+    store = SQLiteStore(old)
+    assert load_lines(store, registry, [json.dumps(dict(first, event_id=str(uuid.uuid4())))],
+                      recorded_by="before").appended == 1  # linked in m005's shape, which the store now keeps
+    without_due_list(old)
+    assert upgrade(old, registry)[0] == M010  # by another connection, as another process would
+    assert load_lines(store, registry, [json.dumps(dict(first, event_id=str(uuid.uuid4())))],
+                      recorded_by="after").appended == 1
+    found = verify_store(SQLiteStore(old))
+    assert (found.ok, found.events_checked) == (True, 122)
