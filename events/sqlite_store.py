@@ -33,6 +33,7 @@ from events.frozen import filled
 from events.group_commit import GroupCommitter, rollback_if_open, savepoint
 from events.projections.incremental import StreamProjector
 from events.stored_json import decode
+from events.stored_json import encode as _compact
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
                           Token)
 
@@ -76,11 +77,6 @@ def _row_to_event(row: tuple, decode: Callable[[str], object] = json.loads) -> S
         occurred={"start": start, "end": end}, recorded_at=recorded_at, recorded_by=recorded_by,
         payload=decode(payload), source=decode(source),
     )
-
-
-def _compact(value: object) -> str:
-    """JSON as events store it: sorted keys, no whitespace (the chain hashes the decoded value, not this text)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _row_as_stored(row: tuple) -> StoredEvent:
@@ -316,7 +312,8 @@ class SQLiteStore:
     # -- events ---------------------------------------------------------
 
     def append(self, authority: str, event: NewEvent, *, expected_version: int | None, idempotency_key: str | None,
-               request_hash: str, recorded_by: str, count_hit: RateHit | None = None) -> AppendResult:
+               request_hash: str, recorded_by: str, count_hit: RateHit | None = None,
+               texts: tuple[str, str] | None = None) -> AppendResult:
         """Append one event in one transaction; its stream's projection follows (see `project_due`).
 
         With `count_hit`, the request is first counted in its rate-limit window in
@@ -325,8 +322,9 @@ class SQLiteStore:
         limit nothing else is written and `RateLimited` is raised. An error raised
         after counting carries the window's count as `rate_hits`.
         """
-        # Stored text of payload and source, made here, before the work that runs under the writers' lock.
-        texts = (_compact(event.payload), _compact(event.source))
+        # Stored text of payload and source (`texts`, if the caller made them), made before the work that runs
+        # under the writers' lock.
+        texts = texts or (_compact(event.payload), _compact(event.source))
 
         def work() -> tuple[int | None, AppendResult | None, Exception | None]:
             hits = self._count_hit_here(count_hit[0], count_hit[1]) if count_hit else None

@@ -139,6 +139,7 @@ class EventStore(Protocol):
         request_hash: str,
         recorded_by: str,
         count_hit: RateHit | None = None,
+        texts: tuple[str, str] | None = None,
     ) -> AppendResult:
         """Append atomically; raise VersionConflict or IdempotencyMismatch. The stream's projection follows
         (`project_due`); until it does, `status_on` gives no stored chunk for the stream.
@@ -146,6 +147,7 @@ class EventStore(Protocol):
         With `count_hit`, count the request in its rate-limit window in the same
         transaction first (the count stands whatever happens next); RateLimited if
         the window is then over its limit. Errors carry the count as `rate_hits`.
+        `texts`: the payload and source as `events.stored_json.encode` writes them, if already made.
         """
 
     def batch(self) -> AbstractContextManager[None]:

@@ -22,6 +22,12 @@ LONG_DIGITS_GLOB = "*" + "[0-9]" * 19 + "*"
 _I64_MIN, _U64_MAX = -2**63, 2**64 - 1
 
 
+def encode(value: object) -> str:
+    """JSON as events store their payload and source: sorted keys, no whitespace (the chain hashes the decoded
+    value, not this text)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def decode(text: str) -> object:
     """A stored payload or source as `json.loads` reads it, read by orjson (not for `wide_integer_events`)."""
     try:
