@@ -227,18 +227,22 @@ def peer_rates(lines: Path, registry_csv: Path, scratch: Path, appends: int, eve
             body = dict(body)
             append_event(store, registry, body.pop("authority"), body, recorded_by="bench")
     total = sum(len(items) for items in by_stream.values())
-    # Best of three, taken in turns, for each: a replay of at most 5,000 events takes a tenth of a second or less,
-    # and the machine's other work can land on either.
+    # The best of each, taken in turns, as timeit takes its: a replay of 1,000 events takes about 10 ms, and the
+    # machine's other work can land on either. Three tries gave 1.92-2.43x between runs of the same code at 1K;
+    # the two are tried in turns until they have had two seconds between them (five tries at least, fifty at most).
     es_best = ours_best = float("inf")
-    for _ in range(3):
+    tries, spent = 0, 0.0
+    while tries < 5 or (spent < 2.0 and tries < 50):
         started = time.perf_counter()
         for slug in by_stream:
             app.repository.get(aggregates[slug].id)
-        es_best = min(es_best, time.perf_counter() - started)
-        started = time.perf_counter()
+        middle = time.perf_counter()
         for slug in by_stream:
             state_of(store.read_stream(slug), date.max)
-        ours_best = min(ours_best, time.perf_counter() - started)
+        ended = time.perf_counter()
+        es_best, ours_best = min(es_best, middle - started), min(ours_best, ended - middle)
+        tries, spent = tries + 1, spent + ended - started
+    out["replay_tries"] = tries
     out["es_replay"], out["our_replay"] = total / es_best, total / ours_best
     store.close()
     return out
@@ -432,7 +436,8 @@ def storage_figures(args, figures: Figures, lines: Path, registry: Path, full: P
         figures.add("append_store", peer["our_append"], "events/s", "eventsourcing (SQLite) save per event",
                     peer["es_append"], ">= 2x eventsourcing", peer["our_append"] >= 2 * peer["es_append"])
         figures.add("replay_stream", peer["our_replay"], "events/s", "eventsourcing (SQLite) repository.get",
-                    peer["es_replay"], ">= 2x eventsourcing", peer["our_replay"] >= 2 * peer["es_replay"])
+                    peer["es_replay"], ">= 2x eventsourcing", peer["our_replay"] >= 2 * peer["es_replay"],
+                    tries=peer["replay_tries"])
     if not args.wanted("database_bytes_per_event"):
         return
     conn = sqlite3.connect(full)
