@@ -13,8 +13,6 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from events.importer.drafting import PublicationIndex
-from events.importer.importing import documents_in, import_path, published_for
 from events.loading import LoadReport, bundled_lines, load_lines
 from events.rebuilding import project_due, rebuild_all
 from events.sqlite_store import SQLiteStore
@@ -122,6 +120,10 @@ def rebuild():
               help="CSV of publication dates (columns file, publication_date dd/mm/yy); default: an index.csv beside the documents")
 def import_(path, append_, published, index_path):
     """Draft events from a document (PDF or text) or every document in a folder."""
+    # Here, not at the top: the importer is a fifth of the CLI's start-up, and only this command uses it.
+    from events.importer.drafting import PublicationIndex
+    from events.importer.importing import documents_in, import_path, published_for
+
     # Drafting needs no database; with one, drafts link to events already in it.
     svc = _services(schema=append_)
     store = svc.store if _schema_ready() else None

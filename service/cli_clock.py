@@ -9,7 +9,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from service.app import database_path
-from service.clock import Clock, ClockConfig
 
 
 @click.command("clock")
@@ -23,6 +22,8 @@ def clock(log_level):
     standby and takes over if the first stops.
     """
     from service.cli import _services  # the CLI's check that the database is migrated
+    # Here, not at the top: APScheduler is a sixth of the CLI's start-up, and only this command runs it.
+    from service.clock import Clock, ClockConfig
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if log_level.upper() != "DEBUG":  # APScheduler logs every run of every job at INFO: our own lines say more

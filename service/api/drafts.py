@@ -1,15 +1,16 @@
 """Drafts: upload a report (PDF or text) and get back the event it describes, for review."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from events.dates import parse_day
-from events.importer.document import read_bytes
-from events.importer.draft import Published
-from events.importer.drafting import Context, draft_document
-from events.importer.linking import link_responses
 from service.api.blueprint import Blueprint, json_response, services
+
+if TYPE_CHECKING:
+    from events.importer.draft import Published
 
 blp = Blueprint("drafts", __name__, url_prefix="/api", description="Draft events from documents")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -35,6 +36,8 @@ def _bad(field: str, reason: str) -> BadRequest:
 
 
 def _published() -> Published | None:
+    from events.importer.draft import Published
+
     text = request.args.get("published") or request.form.get("published")
     if not text:
         return None
@@ -61,6 +64,12 @@ def _published() -> Published | None:
 )
 def post_draft():
     """Draft the event a document describes, with where each field came from; nothing is stored."""
+    # The importer is imported on the first draft, not with the app: it is a fifth of every `timeline`
+    # command's start-up (the CLI makes the app), and only this endpoint and `timeline import` use it.
+    from events.importer.document import read_bytes
+    from events.importer.drafting import Context, draft_document
+    from events.importer.linking import link_responses
+
     request.max_content_length = MAX_UPLOAD_BYTES
     data, name = _upload()
     if not data:
