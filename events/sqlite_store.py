@@ -32,8 +32,7 @@ from events.errors import DomainError, EventIdReused, IdempotencyMismatch, Versi
 from events.frozen import filled
 from events.group_commit import GroupCommitter, rollback_if_open, savepoint
 from events.projections.incremental import StreamProjector
-from events.stored_json import decode
-from events.stored_json import encode as _compact
+from events.stored_json import decode, encode
 from events.store import (AppendResult, NewEvent, Projection, Projector, RateHit, RateLimited, StoredEvent,
                           Token)
 
@@ -324,7 +323,7 @@ class SQLiteStore:
         """
         # Stored text of payload and source (`texts`, if the caller made them), made before the work that runs
         # under the writers' lock.
-        texts = texts or (_compact(event.payload), _compact(event.source))
+        texts = texts or (encode(event.payload), encode(event.source))
 
         def work() -> tuple[int | None, AppendResult | None, Exception | None]:
             hits = self._count_hit_here(count_hit[0], count_hit[1]) if count_hit else None
@@ -390,7 +389,7 @@ class SQLiteStore:
         Otherwise a write comes first, so the transaction takes the write lock before it
         reads anything (a concurrent writer waits here rather than failing later), and
         the caller's savepoint takes that write back if the append is refused. `texts`: the payload and source
-        as stored (`_compact`), if already made.
+        as stored (`encode`), if already made.
         """
         conn = self.db.conn
         if not locked:
@@ -469,7 +468,7 @@ class SQLiteStore:
                 state: _AppendState, recorded_at: str | None = None,
                 texts: tuple[str, str] | None = None) -> StoredEvent:
         """Insert one event and its chain link (every write of an event goes through here), onto the heads the
-        append read (`state`); `recorded_at` only when restoring; `texts`, payload and source as `_compact`
+        append read (`state`); `recorded_at` only when restoring; `texts`, payload and source as `encode`
         makes them, saves making them again."""
         # Transaction time never runs backwards, even if the wall clock does.
         last = state.last_recorded_at
@@ -477,7 +476,7 @@ class SQLiteStore:
             recorded_at = max(format_timestamp(self.clock()), last or "")
         elif last and recorded_at < last:
             raise ValueError(f"recorded_at {recorded_at} is before the last event's {last}")
-        payload, source = texts or (_compact(event.payload), _compact(event.source))
+        payload, source = texts or (encode(event.payload), encode(event.source))
         cursor = self.db.execute(
             "INSERT INTO events (event_id, authority, version, kind, schema_version, effective_on, date_precision, "
             "occurred_start, occurred_end, recorded_at, recorded_by, payload, source, request_hash) "
@@ -492,7 +491,7 @@ class SQLiteStore:
             date_precision=event.date_precision, occurred=dict(event.occurred), recorded_at=recorded_at,
             recorded_by=recorded_by, payload=event.payload, source=event.source,
         )
-        # The canonical form around the payload and source text just written (which _compact makes as the
+        # The canonical form around the payload and source text just written (which `encode` makes as the
         # canonical encoder does), rather than encoding them again: 5% of a load. `canonical` when it can't.
         body = candidate_from_compact((stored.event_id, authority, version, stored.position, stored.kind,
                                        stored.schema_version, stored.effective_on, stored.date_precision,

@@ -46,11 +46,10 @@ class StoredEvent:
         """The envelope as plain JSON-able data, a copy the caller may change."""
         # What asdict gives, at a twentieth of its cost (1 µs against 19: it deep-copies field by field):
         # payload and source are JSON, so a JSON round trip copies them exactly (stored_json.copy).
-        return {"event_id": self.event_id, "authority": self.authority, "version": self.version,
-                "position": self.position, "kind": self.kind, "schema_version": self.schema_version,
-                "effective_on": self.effective_on, "date_precision": self.date_precision,
-                "occurred": dict(self.occurred), "recorded_at": self.recorded_at, "recorded_by": self.recorded_by,
-                "payload": stored_json.copy(self.payload), "source": stored_json.copy(self.source)}
+        out = self.envelope()
+        out.update(occurred=dict(self.occurred), payload=stored_json.copy(self.payload),
+                   source=stored_json.copy(self.source))
+        return out
 
 
 @dataclass(frozen=True)

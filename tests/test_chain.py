@@ -293,7 +293,7 @@ def test_the_link_of_a_new_event_hashes_exactly_its_canonical_form(payload, sour
     """The store hashes the canonical form built around the payload and source text it writes (not encoded
     again): it must be byte for byte `canonical`, whatever the payload holds (escapes, non-ASCII, floats)."""
     from events.chain import candidate_from_compact, canonical
-    from events.sqlite_store import _compact
+    from events.stored_json import encode
     from events.store import StoredEvent
 
     event = StoredEvent(event_id="e\u00e9" + title, authority="manchester", version=version, position=version + 7,
@@ -302,5 +302,5 @@ def test_the_link_of_a_new_event_hashes_exactly_its_canonical_form(payload, sour
                         recorded_by=title, payload=payload, source=source)
     row = (event.event_id, event.authority, event.version, event.position, event.kind, event.schema_version,
            event.effective_on, event.date_precision, event.occurred["start"], event.occurred["end"],
-           event.recorded_at, event.recorded_by, _compact(payload), _compact(source))
+           event.recorded_at, event.recorded_by, encode(payload), encode(source))
     assert candidate_from_compact(row) == canonical(event)
